@@ -1,0 +1,101 @@
+# The README's two commands: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# Node tools for the card, manifest and end-to-end checks (tools/package.json).
+NODE_TOOLS := tools/node_modules/.package-lock.json
+# Debian's Chromium, driven by playwright-core; never a browser downloaded by a tool.
+CHROMIUM := /usr/bin/chromium
+
+.PHONY: run test lint install clean tools chromium browser-tools e2e screenshots bench wrk reliability
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/waypoint db upgrade
+	$(BIN)/waypoint demo --if-empty
+	$(BIN)/waypoint serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+# pytest first (its card checks use Node and Chromium when they are here), then the
+# end-to-end run in the Agents Playground. Under CI both are required; elsewhere a
+# machine without Node or Chromium skips them and says so. Under CI pytest also runs
+# the tests marked slow (the full reliability suite; `make reliability` elsewhere).
+test: lint browser-tools
+	$(BIN)/pytest -q
+	@if [ -n "$$CI" ] || { command -v node >/dev/null 2>&1 && [ -x $(CHROMIUM) ]; }; then \
+		$(MAKE) --no-print-directory e2e; \
+	else \
+		echo "make test: end-to-end run skipped: it needs node and $(CHROMIUM) (see make e2e)"; \
+	fi
+
+$(NODE_TOOLS): tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund
+	touch $(NODE_TOOLS)
+
+tools: $(NODE_TOOLS)
+
+# CI runs as root: it installs Debian's chromium when it is missing. Elsewhere this
+# only says what to install.
+chromium:
+	@if [ -x $(CHROMIUM) ]; then :; \
+	elif [ -n "$$CI" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	else \
+		echo "make: no $(CHROMIUM): install Debian's chromium (apt-get install chromium)" >&2; \
+		exit 1; \
+	fi
+
+# What pytest's card checks use, where it can be had: required under CI.
+browser-tools:
+	@if command -v node >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory tools; \
+	elif [ -n "$$CI" ]; then \
+		echo "make: CI needs node for the card and end-to-end checks" >&2; exit 1; \
+	else \
+		echo "make: no node: the card renderer checks will be skipped"; \
+	fi
+	@if [ -n "$$CI" ]; then $(MAKE) --no-print-directory chromium; fi
+
+e2e: $(STAMP) tools chromium
+	WAYPOINT_E2E=1 $(BIN)/pytest -q -s tests/test_e2e.py
+
+# The reliability suite in full, slow tests included (docs/RELIABILITY.md): what
+# `make test` runs under CI. -s prints each run's figures.
+reliability: $(STAMP)
+	WAYPOINT_SLOW=1 $(BIN)/pytest -q -s tests/test_reliability_*.py
+
+# The benchmarks (bench/README.md): a table on stdout, JSON in bench/results/latest.json.
+# Not part of `make test`, which runs them at a tiny size (tests/test_bench_smoke.py).
+bench: $(STAMP) wrk
+	$(BIN)/python -m bench
+
+# Debian's wrk drives the HTTP benchmarks. CI runs as root: it installs wrk when it is
+# missing. Elsewhere this only says what to install.
+wrk:
+	@if command -v wrk >/dev/null 2>&1; then :; \
+	elif [ -n "$$CI" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	else \
+		echo "make: no wrk: install Debian's wrk (apt-get install wrk)" >&2; \
+		exit 1; \
+	fi
+
+screenshots: $(STAMP) tools chromium
+	$(BIN)/python -m tests.card_screenshots docs/cards
+
+clean:
+	rm -rf $(VENV) var/*.db tools/node_modules build/e2e

@@ -1,0 +1,123 @@
+"""The aiohttp application: /api/messages and /healthz, wired to one store."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from aiohttp import web
+from botbuilder.core import ConversationState
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.adapter import WaypointAdapter
+from bot.connector import Connector, TokenProvider
+from bot.edge import handle_messages
+from bot.offloop import BlockingWorker
+from bot.proactive import OutboxNotifier
+from bot.scheduler import run_scheduler
+from bot.sender import OutboxSender
+from bot.settings import Settings
+from bot.turns import WaypointBot
+from dialogs.catalogue import build_registry
+from storage.engine import create_engine, session_factory
+from storage.state import SqlStorage
+
+log = logging.getLogger("waypoint.app")
+
+
+@dataclass
+class Waypoint:
+    """Everything one serving process holds."""
+
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    adapter: WaypointAdapter
+    bot: WaypointBot
+    connector: Connector
+    worker: BlockingWorker
+    notifier: OutboxNotifier
+    # The digest tick; tests that drive composition themselves turn it off.
+    scheduler: bool = True
+
+    async def close(self) -> None:
+        await self.notifier.drain()
+        await self.connector.close()
+        self.worker.stop()
+        await self.engine.dispose()
+
+
+def build_waypoint(settings: Settings, engine: AsyncEngine | None = None) -> Waypoint:
+    engine = engine or create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    worker = BlockingWorker("waypoint-auth")
+    connector = Connector(TokenProvider(settings, worker))
+    adapter = WaypointAdapter(settings, connector, worker)
+    notifier = OutboxNotifier(sessions, OutboxSender(sessions, connector))
+    bot = WaypointBot(
+        sessions=sessions,
+        registry=build_registry(),
+        conversation_state=ConversationState(SqlStorage(sessions)),
+        notifier=notifier,
+    )
+    adapter.on_turn_error = bot.on_error
+    return Waypoint(
+        settings=settings,
+        engine=engine,
+        sessions=sessions,
+        adapter=adapter,
+        bot=bot,
+        connector=connector,
+        worker=worker,
+        notifier=notifier,
+        scheduler=settings.digest_scheduler,
+    )
+
+
+WAYPOINT_KEY = web.AppKey("waypoint", Waypoint)
+
+
+def create_app(waypoint: Waypoint) -> web.Application:
+    # The edge reads bodies itself with its own limit; this is only a backstop.
+    app = web.Application(client_max_size=waypoint.settings.max_body_bytes + 1024)
+    app[WAYPOINT_KEY] = waypoint
+
+    async def messages(request: web.Request) -> web.Response:
+        return await handle_messages(request, waypoint.adapter, waypoint.bot.on_turn)
+
+    async def healthz(request: web.Request) -> web.Response:
+        try:
+            async with waypoint.engine.connect() as conn:
+                await conn.execute(text("select 1"))
+        except Exception as error:
+            log.warning("health check: store down (%s)", type(error).__name__)
+            return web.json_response({"status": "degraded", "store": "down"}, status=503)
+        return web.json_response({"status": "ok", "store": "up"})
+
+    stop = asyncio.Event()
+    background: list[asyncio.Task[None]] = []
+
+    async def on_startup(_app: web.Application) -> None:
+        background.append(asyncio.create_task(waypoint.notifier.run(stop)))
+        if waypoint.scheduler:
+            background.append(
+                asyncio.create_task(
+                    run_scheduler(waypoint.sessions, stop, wake_sender=waypoint.notifier.wake)
+                )
+            )
+
+    async def on_shutdown(_app: web.Application) -> None:
+        stop.set()
+        await asyncio.gather(*background, return_exceptions=True)
+
+    async def on_cleanup(_app: web.Application) -> None:
+        await waypoint.close()
+
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
+    app.on_cleanup.append(on_cleanup)
+    return app

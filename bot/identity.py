@@ -1,0 +1,75 @@
+"""Who sent an activity: the trust by tenant, the person by Entra object id.
+
+The trust comes from `channelData.tenant.id`: botbuilder drops
+`conversation.tenantId` when it deserialises, and Teams always sends the former.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from botbuilder.schema import Activity
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.directory import Actor, actor_for, trust_admin_names, trust_by_tenant
+
+
+@dataclass(frozen=True)
+class Stranger:
+    """Someone Waypoint cannot serve; `message` says why and who can help."""
+
+    message: str
+    trust_id: int | None = None
+
+
+def tenant_of(activity: Activity) -> str | None:
+    data: Any = activity.channel_data
+    if isinstance(data, dict):
+        tenant = data.get("tenant")
+        if isinstance(tenant, dict) and isinstance(tenant.get("id"), str) and tenant["id"]:
+            return str(tenant["id"])
+    return None
+
+
+def aad_object_id_of(activity: Activity) -> str | None:
+    sender = activity.from_property
+    value = getattr(sender, "aad_object_id", None) if sender is not None else None
+    return value if isinstance(value, str) and value else None
+
+
+async def identify(session: AsyncSession, activity: Activity) -> Actor | Stranger:
+    tenant_id = tenant_of(activity)
+    if tenant_id is None:
+        return Stranger(
+            "Waypoint works inside Microsoft Teams for the staff of a school trust, "
+            "and I couldn't tell which organisation this message came from."
+        )
+    trust = await trust_by_tenant(session, tenant_id)
+    if trust is None:
+        return Stranger(
+            "Hello! Waypoint isn't set up for your organisation yet. Your trust's "
+            "Waypoint administrator can add your trust and its people; if you don't "
+            "know who that is, ask your IT team."
+        )
+    aad_object_id = aad_object_id_of(activity)
+    actor = (
+        await actor_for(session, trust=trust, aad_object_id=aad_object_id)
+        if aad_object_id
+        else None
+    )
+    if actor is not None:
+        return actor
+    admins = await trust_admin_names(session, trust_id=trust.id)
+    who = _people(admins) if admins else f"{trust.name}'s Waypoint administrator"
+    return Stranger(
+        f"Hello! Waypoint doesn't know you yet at {trust.name}. "
+        f"Ask {who} to add you with your roles and schools.",
+        trust_id=trust.id,
+    )
+
+
+def _people(names: list[str]) -> str:
+    if len(names) == 1:
+        return names[0]
+    return ", ".join(names[:-1]) + " or " + names[-1]

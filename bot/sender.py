@@ -1,0 +1,252 @@
+"""The outbox sender: claims deliveries and sends them within Teams' limits.
+
+Limits (Teams): per conversation 7 messages/1 s, 8/2 s, 60/30 s, 1800/hour;
+per tenant a configurable rate (default 30/s). 429 → every sender of the trust
+waits out Retry-After (one shared "throttled until" in the store); 412 and 5xx
+→ retried later with jittered backoff; 403/404 → the recipient is gone and is
+never retried. A delivery is given up after `max_attempts`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import aiohttp
+from aiolimiter import AsyncLimiter
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from tenacity import RetryCallState, wait_random_exponential
+
+from bot.connector import Connector, ConnectorError
+from cards.render import attachment
+from storage.outbox import (
+    Claimed,
+    claim_next,
+    mark_failed,
+    mark_gone,
+    mark_retry,
+    mark_sent,
+    settle_abandoned,
+    throttle,
+    throttled_until,
+)
+
+log = logging.getLogger("waypoint.sender")
+
+# (messages, seconds) per conversation, as Teams documents them.
+CONVERSATION_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
+RETRY_STATUSES = frozenset({401, 412, 500, 502, 503, 504})
+GONE_STATUSES = frozenset({403, 404})
+# A claim older than this belongs to a sender that stopped.
+ABANDONED_AFTER = timedelta(minutes=5)
+
+
+def _window_limiter(messages: int, seconds: float) -> AsyncLimiter:
+    """A leaky bucket that never lets more than `messages` through in any `seconds`.
+
+    A bucket of capacity c leaking r/s passes at most c + r·seconds in a window;
+    half the allowance for each keeps the sum within the limit.
+    """
+    half = max(1, messages // 2)
+    return AsyncLimiter(half, seconds * half / (messages - half))
+
+
+@dataclass
+class SendRun:
+    sent: int = 0
+    gone: int = 0
+    failed: int = 0
+    retried: int = 0
+    outcomes: dict[int, str] = field(default_factory=dict)
+
+
+class OutboxSender:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        connector: Connector,
+        *,
+        tenant_rate: float = 30.0,
+        max_attempts: int = 6,
+        concurrency: int = 8,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._sessions = sessions
+        self._connector = connector
+        self._tenant_rate = tenant_rate
+        self._max_attempts = max_attempts
+        self._concurrency = concurrency
+        self._clock = clock
+        self._tenant_limiters: dict[int, AsyncLimiter] = {}
+        # Limiters of recently used conversations; an idle conversation's can go.
+        self._conversation_limiters: OrderedDict[str, tuple[AsyncLimiter, ...]] = OrderedDict()
+        self._backoff = wait_random_exponential(multiplier=1.0, max=300)
+        # One message at a time per conversation: the limits are per conversation,
+        # and a 403 must stop the rest of that conversation's queue.
+        self._conversation_locks: dict[str, asyncio.Lock] = {}
+        self._gone: set[str] = set()
+
+    # -- running ---------------------------------------------------------------
+
+    async def run_once(self, *, trust_id: int | None = None) -> SendRun:
+        """Send everything due now, then return."""
+        async with self._sessions.begin() as session:
+            await settle_abandoned(session, claimed_before=self._clock() - ABANDONED_AFTER)
+        run = SendRun()
+        await asyncio.gather(*(self._worker(run, trust_id) for _ in range(self._concurrency)))
+        return run
+
+    async def run_forever(
+        self, stop: asyncio.Event, *, wake: asyncio.Event | None = None, idle: float = 2.0
+    ) -> None:
+        """The in-process sender of `waypoint serve`: runs when woken, or every `idle` s."""
+        wake = wake or asyncio.Event()
+        while not stop.is_set():
+            wake.clear()
+            try:
+                await self.run_once()
+            except Exception:
+                log.exception("outbox run failed; trying again shortly")
+            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
+            await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
+            for waiter in waiters:
+                waiter.cancel()
+
+    async def _worker(self, run: SendRun, trust_id: int | None) -> None:
+        while True:
+            if trust_id is not None:
+                await self._wait_out_throttle(trust_id)
+            claimed = await claim_next(self._sessions, now=self._clock(), trust_id=trust_id)
+            if claimed is None:
+                return
+            await self._wait_out_throttle(claimed.trust_id)
+            outcome = await self._send(claimed)
+            run.outcomes[claimed.id] = outcome
+            if outcome == "sent":
+                run.sent += 1
+            elif outcome == "gone":
+                run.gone += 1
+            elif outcome == "failed":
+                run.failed += 1
+            else:
+                run.retried += 1
+
+    async def _wait_out_throttle(self, trust_id: int) -> None:
+        async with self._sessions() as session:
+            until = await throttled_until(session, trust_id=trust_id)
+        if until is not None:
+            wait = (until - self._clock()).total_seconds()
+            if wait > 0:
+                await asyncio.sleep(wait)
+
+    # -- one delivery ---------------------------------------------------------------
+
+    async def _send(self, claimed: Claimed) -> str:
+        conversation = claimed.conversation_id
+        if claimed.recipient_gone or not claimed.service_url or not conversation:
+            async with self._sessions.begin() as session:
+                await mark_gone(session, claimed=claimed, now=self._clock(), reason="not installed")
+            return "gone"
+        lock = self._conversation_locks.setdefault(conversation, asyncio.Lock())
+        async with lock:
+            if conversation in self._gone:
+                async with self._sessions.begin() as session:
+                    await mark_gone(session, claimed=claimed, now=self._clock(), reason="gone")
+                return "gone"
+            outcome = await self._send_now(claimed)
+            if outcome == "gone":
+                self._gone.add(conversation)
+            if not lock._waiters:
+                self._conversation_locks.pop(conversation, None)
+            return outcome
+
+    async def _send_now(self, claimed: Claimed) -> str:
+        assert claimed.service_url is not None and claimed.conversation_id is not None
+        await self._tenant_limiter(claimed.trust_id).acquire()
+        for limiter in self._conversation(claimed.conversation_id):
+            await limiter.acquire()
+        try:
+            await self._connector.send(
+                service_url=claimed.service_url,
+                conversation_id=claimed.conversation_id,
+                activity=_activity(claimed),
+                attempts=1,
+            )
+        except ConnectorError as error:
+            return await self._after_error(claimed, error.status, error.retry_after)
+        except (aiohttp.ClientError, OSError, TimeoutError) as error:
+            log.info("delivery %d: connection problem (%s)", claimed.id, type(error).__name__)
+            return await self._after_error(claimed, None, None)
+        async with self._sessions.begin() as session:
+            await mark_sent(session, delivery_id=claimed.id, now=self._clock())
+        return "sent"
+
+    async def _after_error(
+        self, claimed: Claimed, status: int | None, retry_after: float | None
+    ) -> str:
+        now = self._clock()
+        reason = f"HTTP {status}" if status else "connection"
+        async with self._sessions.begin() as session:
+            if status in GONE_STATUSES:
+                await mark_gone(session, claimed=claimed, now=now, reason=reason)
+                return "gone"
+            retryable = status is None or status == 429 or status in RETRY_STATUSES
+            if not retryable or claimed.attempts >= self._max_attempts:
+                await mark_failed(session, delivery_id=claimed.id, reason=reason)
+                return "failed"
+            if status == 429:
+                until = now + timedelta(seconds=retry_after if retry_after else 1.0)
+                await throttle(session, trust_id=claimed.trust_id, until=until)
+                await mark_retry(session, delivery_id=claimed.id, at=until, reason=reason)
+                return "throttled"
+            wait = self._backoff(_attempt_state(claimed.attempts))
+            await mark_retry(
+                session, delivery_id=claimed.id, at=now + timedelta(seconds=wait), reason=reason
+            )
+            return "retry"
+
+    # -- limits -----------------------------------------------------------------------
+
+    def _tenant_limiter(self, trust_id: int) -> AsyncLimiter:
+        limiter = self._tenant_limiters.get(trust_id)
+        if limiter is None:
+            # Evenly spaced: a burst would break a strict per-second limit.
+            limiter = AsyncLimiter(1, 1.0 / self._tenant_rate)
+            self._tenant_limiters[trust_id] = limiter
+        return limiter
+
+    def _conversation(self, conversation_id: str) -> tuple[AsyncLimiter, ...]:
+        limiters = self._conversation_limiters.get(conversation_id)
+        if limiters is None:
+            limiters = tuple(_window_limiter(n, s) for n, s in CONVERSATION_LIMITS)
+            self._conversation_limiters[conversation_id] = limiters
+            if len(self._conversation_limiters) > 10_000:
+                self._conversation_limiters.popitem(last=False)
+        else:
+            self._conversation_limiters.move_to_end(conversation_id)
+        return limiters
+
+
+def _activity(claimed: Claimed) -> dict[str, Any]:
+    activity: dict[str, Any] = {
+        "type": "message",
+        "from": {"id": claimed.bot_id},
+        "conversation": {"id": claimed.conversation_id},
+        "channelId": claimed.channel_id,
+    }
+    if claimed.payload.get("text"):
+        activity["text"] = claimed.payload["text"]
+    if claimed.payload.get("card"):
+        activity["attachments"] = [attachment(claimed.payload["card"])]
+    return activity
+
+
+def _attempt_state(attempt: int) -> RetryCallState:
+    state = RetryCallState(retry_object=None, fn=None, args=(), kwargs={})  # type: ignore[arg-type]
+    state.attempt_number = attempt
+    return state

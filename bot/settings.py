@@ -1,0 +1,110 @@
+"""Settings from the environment (and `.env`), with the Bot Framework's own names."""
+
+from __future__ import annotations
+
+import ipaddress
+from enum import StrEnum
+from types import SimpleNamespace
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///var/waypoint.db"
+
+
+class AppType(StrEnum):
+    multi_tenant = "MultiTenant"
+    single_tenant = "SingleTenant"
+    user_assigned_msi = "UserAssignedMSI"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class StartupRefused(RuntimeError):
+    """Waypoint will not start with these settings; the message says why."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", extra="ignore", populate_by_name=True, case_sensitive=True
+    )
+
+    app_id: str = Field(default="", validation_alias="MicrosoftAppId")
+    app_password: SecretStr = Field(default=SecretStr(""), validation_alias="MicrosoftAppPassword")
+    app_type: AppType = Field(default=AppType.multi_tenant, validation_alias="MicrosoftAppType")
+    app_tenant_id: str = Field(default="", validation_alias="MicrosoftAppTenantId")
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL, validation_alias="WAYPOINT_DATABASE_URL"
+    )
+    host: str = Field(default="127.0.0.1", validation_alias="WAYPOINT_HOST")
+    port: int = Field(default=3978, ge=1, le=65535, validation_alias="WAYPOINT_PORT")
+    log_format: LogFormat = Field(default=LogFormat.text, validation_alias="WAYPOINT_LOG_FORMAT")
+    log_level: str = Field(default="INFO", validation_alias="WAYPOINT_LOG_LEVEL")
+    # Compose each trust's weekly digest at its slot from inside `waypoint serve`.
+    # Off when an external scheduler runs `waypoint digest run` instead.
+    digest_scheduler: bool = Field(default=True, validation_alias="WAYPOINT_DIGEST_SCHEDULER")
+    # Request bodies above this are refused with 413 before they are parsed.
+    max_body_bytes: int = Field(default=256 * 1024, validation_alias="WAYPOINT_MAX_BODY_BYTES")
+
+    # Where channel tokens are checked. Left empty, the SDK's public-cloud defaults
+    # apply; tests and sovereign clouds point these elsewhere.
+    openid_metadata_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices(
+            "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL", "WAYPOINT_OPENID_METADATA_URL"
+        ),
+    )
+    token_issuer: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TO_BOT_FROM_CHANNEL_TOKEN_ISSUER", "WAYPOINT_TOKEN_ISSUER"),
+    )
+
+    @property
+    def anonymous(self) -> bool:
+        """No Bot Framework credentials: development mode, loopback only."""
+        return not self.app_id
+
+    def check_startup(self) -> None:
+        """Refuse to serve anonymously anywhere but loopback, or with half the credentials."""
+        if self.anonymous:
+            if not is_loopback(self.host):
+                raise StartupRefused(
+                    f"refusing to listen on {self.host} without Bot Framework credentials: "
+                    "set MicrosoftAppId and MicrosoftAppPassword (production), or listen on "
+                    "127.0.0.1 for local development"
+                )
+            return
+        if (
+            self.app_type is not AppType.user_assigned_msi
+            and not self.app_password.get_secret_value()
+        ):
+            raise StartupRefused("MicrosoftAppId is set but MicrosoftAppPassword is empty")
+        if self.app_type is not AppType.multi_tenant and not self.app_tenant_id:
+            raise StartupRefused(f"MicrosoftAppType {self.app_type} needs MicrosoftAppTenantId")
+
+    def sdk_configuration(self) -> SimpleNamespace:
+        """The attribute-style configuration object botbuilder's factories read."""
+        config = SimpleNamespace(
+            APP_ID=self.app_id,
+            APP_PASSWORD=self.app_password.get_secret_value(),
+            APP_TYPE=self.app_type.value,
+            APP_TENANTID=self.app_tenant_id,
+        )
+        if self.openid_metadata_url:
+            config.TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL = self.openid_metadata_url
+        if self.token_issuer:
+            config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = self.token_issuer
+        return config
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

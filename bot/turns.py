@@ -1,0 +1,443 @@
+"""Waypoint's bot: one turn from an activity to an answer.
+
+Identity is resolved once here; dialogs get an `Actor` and answer a `Reply`.
+botbuilder types stop at this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from botbuilder.core import (
+    ConversationState,
+    InvokeResponse,
+    MessageFactory,
+    TurnContext,
+)
+from botbuilder.schema import Activity, ActivityTypes, Attachment
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.identity import identify
+from cards.render import ADAPTIVE_CARD, render_card
+from dialogs.help import help_card
+from dialogs.registry import (
+    Ambiguous,
+    Handler,
+    Matched,
+    Notifier,
+    NotUnderstood,
+    Registry,
+    Reply,
+    Turn,
+)
+from storage.audit import record_event
+from storage.conversations import remove_reference, save_reference
+from storage.deliveries import first_delivery, release_delivery
+from storage.directory import Actor
+
+log = logging.getLogger("waypoint.turn")
+
+CHOICES = "choices"
+ROLE_LABELS = {
+    "teacher": "teachers",
+    "coach": "coaches",
+    "subject_lead": "subject leads",
+    "head": "heads",
+    "attendance_lead": "attendance leads",
+    "sia": "school improvement advisers",
+    "trust_lead": "trust leads",
+    "admin": "trust admins",
+}
+
+
+class _ExecuteAction(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    type: str = "Action.Execute"
+    verb: str = Field(min_length=1, max_length=64)
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class _ExecuteValue(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    action: _ExecuteAction
+
+
+class WaypointBot:
+    def __init__(
+        self,
+        *,
+        sessions: async_sessionmaker[AsyncSession],
+        registry: Registry,
+        conversation_state: ConversationState,
+        notifier: Notifier,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.sessions = sessions
+        self.notifier = notifier
+        self.registry = registry
+        self.conversation_state = conversation_state
+        self.clock = clock
+        self._choices = conversation_state.create_property(CHOICES)
+
+    # -- the turn ---------------------------------------------------------------
+
+    async def on_turn(self, context: TurnContext) -> None:
+        activity = context.activity
+        started = time.perf_counter()
+        try:
+            await self._handle_once(context)
+        except Exception as error:
+            if not store_unavailable(error):
+                raise
+            log.warning("store unavailable during a turn: %s", type(error).__name__)
+            await self._answer_store_down(context)
+        finally:
+            log.info("turn type=%s ms=%.1f", activity.type, (time.perf_counter() - started) * 1000)
+
+    async def _handle_once(self, context: TurnContext) -> None:
+        activity = context.activity
+        claimed = await self._claim(activity)
+        if claimed is False:
+            log.info("redelivered activity ignored (type=%s)", activity.type)
+            return
+        try:
+            if activity.type == ActivityTypes.message:
+                await self._on_message(context)
+            elif activity.type == ActivityTypes.invoke:
+                await self._on_invoke(context)
+            elif activity.type in (
+                ActivityTypes.conversation_update,
+                ActivityTypes.installation_update,
+            ):
+                await self._on_install_change(context)
+            await self.conversation_state.save_changes(context)
+        except Exception:
+            if claimed:
+                try:
+                    await release_delivery(self.sessions, **_delivery_key(activity))
+                except Exception as error:
+                    # With the store gone the claim can't be released; the Retry
+                    # card (a new activity) is the way back.
+                    if not store_unavailable(error):
+                        raise
+            raise
+
+    async def _answer_store_down(self, context: TurnContext) -> None:
+        """The store is out of reach: keep what the person submitted on a Retry card."""
+        activity = context.activity
+        data = _submitted_data(activity)
+        if data is not None:
+            reply = Reply(card=render_card("store_down", data=data))
+        else:
+            reply = Reply(
+                text="Waypoint can't reach its records right now. Nothing was changed; "
+                "please try again in a minute."
+            )
+        if activity.type == ActivityTypes.invoke:
+            await self._invoke_response(context, 200, _invoke_body(reply))
+        else:
+            await self._send(context, reply)
+
+    async def on_error(self, context: TurnContext, error: Exception) -> None:
+        """A failed turn: forget the conversation's dialog state so it can't wedge the user."""
+        log.error("turn failed: %s", type(error).__name__, exc_info=error)
+        try:
+            # botbuilder's delete() raises KeyError unless the state was loaded this turn.
+            await self.conversation_state.load(context)
+            await self.conversation_state.delete(context)
+        except Exception:
+            log.exception("could not clear conversation state after a failed turn")
+        if context.activity.type == ActivityTypes.invoke:
+            await self._invoke_response(
+                context, 500, _error_body(500, "Waypoint hit a problem; please try again.")
+            )
+            return
+        await context.send_activity(
+            "Sorry, something went wrong on my side and nothing was saved from that "
+            "message. Please try again in a moment."
+        )
+
+    async def _claim(self, activity: Activity) -> bool | None:
+        """None: not deduplicated (invokes are idempotent and need their answer)."""
+        if activity.type == ActivityTypes.invoke or not activity.id:
+            return None
+        return await first_delivery(self.sessions, **_delivery_key(activity))
+
+    # -- messages ---------------------------------------------------------------
+
+    async def _on_message(self, context: TurnContext) -> None:
+        actor = await self._identify(context)
+        if actor is None:
+            return
+        activity = context.activity
+        value = activity.value if isinstance(activity.value, dict) else None
+        text = activity.text or ""
+        if value is not None and not text.strip():
+            await self._on_card_submit(context, actor, value)
+            return
+        chosen = await self._pending_choice(context, text)
+        if chosen is not None:
+            await self._send(context, await self._run_command(actor, chosen, ""))
+            return
+        match = self.registry.match(text)
+        if isinstance(match, Matched):
+            await self._send(context, await self._run_command(actor, match.command.key, match.args))
+        elif isinstance(match, Ambiguous):
+            keys = [c.key for c in match.commands]
+            await self._choices.set(context, keys)
+            options = "\n".join(
+                f"{n}. {c.example} — {c.summary}" for n, c in enumerate(match.commands, 1)
+            )
+            await context.send_activity(
+                f"Did you mean one of these? Reply with its number.\n\n{options}"
+            )
+        else:
+            await self._send(context, self._not_understood(actor, match))
+
+    def _not_understood(self, actor: Actor, match: NotUnderstood) -> Reply:
+        if match.suggestion is not None and match.suggestion.allowed(actor):
+            return Reply(
+                text=f"I didn't catch that. Did you mean “{match.suggestion.example}”? "
+                "Type help to see everything I can do."
+            )
+        return Reply(text="I didn't catch that. Type help to see what I can do for you.")
+
+    async def _pending_choice(self, context: TurnContext, text: str) -> str | None:
+        stripped = text.strip()
+        if not stripped.isdigit():
+            return None
+        keys = await self._choices.get(context, None)
+        if not keys:
+            return None
+        await self._choices.delete(context)
+        index = int(stripped) - 1
+        return str(keys[index]) if 0 <= index < len(keys) else None
+
+    async def _on_card_submit(
+        self, context: TurnContext, actor: Actor, value: dict[str, Any]
+    ) -> None:
+        """Action.Submit: the card's data merged with its inputs, `verb` naming the action."""
+        verb = value.get("verb")
+        if not isinstance(verb, str) or not verb:
+            await context.send_activity(
+                "That button didn't say what to do. Type help to start again."
+            )
+            return
+        reply = await self._run_verb(actor, verb, value, refresh=False)
+        await self._send(context, reply)
+
+    # -- invokes (Action.Execute) ------------------------------------------------
+
+    async def _on_invoke(self, context: TurnContext) -> None:
+        activity = context.activity
+        if activity.name != "adaptiveCard/action":
+            await self._invoke_response(
+                context,
+                400,
+                _error_body(400, f"Waypoint does not handle {activity.name or 'this'} invokes."),
+            )
+            return
+        try:
+            execute = _ExecuteValue.model_validate(activity.value)
+        except ValidationError:
+            await self._invoke_response(
+                context, 400, _error_body(400, "That card action was not understood.")
+            )
+            return
+        actor = await self._identify(context, invoke=True)
+        if actor is None:
+            return
+        reply = await self._run_verb(actor, execute.action.verb, execute.action.data, refresh=True)
+        await self._invoke_response(context, 200, _invoke_body(reply))
+
+    async def _invoke_response(
+        self, context: TurnContext, status: int, body: dict[str, Any]
+    ) -> None:
+        """Answer an invoke. Universal Actions carry their outcome in the body's
+        statusCode, so a handled adaptiveCard/action is HTTP 200 whatever it says."""
+        http_status = 200 if context.activity.name == "adaptiveCard/action" else status
+        await context.send_activity(
+            Activity(
+                type=ActivityTypes.invoke_response,
+                value=InvokeResponse(status=http_status, body=body),
+            )
+        )
+
+    # -- install ------------------------------------------------------------------
+
+    async def _on_install_change(self, context: TurnContext) -> None:
+        activity = context.activity
+        if activity.type == ActivityTypes.installation_update:
+            action = (activity.action or "").lower()
+            if action.startswith("remove"):
+                await self._forget_conversation(context)
+                return
+            if not action.startswith("add"):
+                return
+        else:
+            bot_id = activity.recipient.id if activity.recipient else None
+            added = [m.id for m in activity.members_added or []]
+            if bot_id not in added:
+                return
+        created = False
+        async with self.sessions.begin() as session:
+            who = await identify(session, activity)
+            trust_id = who.trust_id
+            if trust_id is not None:
+                reference = TurnContext.get_conversation_reference(activity)
+                _, created = await save_reference(
+                    session,
+                    trust_id=trust_id,
+                    person_id=who.person_id if isinstance(who, Actor) else None,
+                    conversation_id=activity.conversation.id,
+                    conversation_type=activity.conversation.conversation_type or "personal",
+                    channel_id=activity.channel_id,
+                    service_url=activity.service_url or "",
+                    bot_id=activity.recipient.id if activity.recipient else "",
+                    reference=reference.serialize(),
+                )
+        # Teams announces one install twice (installationUpdate and
+        # conversationUpdate): welcome once per install (see save_reference).
+        if isinstance(who, Actor):
+            if created:
+                await self._send(context, help_card(self.registry, who, welcome=True))
+        elif created or trust_id is None:
+            await context.send_activity(who.message)
+
+    async def _forget_conversation(self, context: TurnContext) -> None:
+        async with self.sessions.begin() as session:
+            who = await identify(session, context.activity)
+            if who.trust_id is not None:
+                await remove_reference(
+                    session, trust_id=who.trust_id, conversation_id=context.activity.conversation.id
+                )
+
+    # -- running dialogs --------------------------------------------------------
+
+    async def _identify(self, context: TurnContext, *, invoke: bool = False) -> Actor | None:
+        async with self.sessions() as session:
+            who = await identify(session, context.activity)
+        if isinstance(who, Actor):
+            return who
+        if invoke:
+            await self._invoke_response(context, 200, _invoke_body(Reply(text=who.message)))
+        else:
+            await context.send_activity(who.message)
+        return None
+
+    async def _run_command(self, actor: Actor, key: str, args: str) -> Reply:
+        command = self.registry.get_command(key)
+        if command is None:
+            return Reply(text="I didn't catch that. Type help to see what I can do for you.")
+        if not command.allowed(actor):
+            return await self._refuse(actor, f"command:{key}", command.title, command.roles)
+        return await self._call(command.handler, actor, args=args, data={}, refresh=False)
+
+    async def _run_verb(
+        self, actor: Actor, name: str, data: dict[str, Any], *, refresh: bool
+    ) -> Reply:
+        if name == "run":
+            # Buttons that stand for typed commands ("Help", "My actions", …).
+            key = data.get("command")
+            if not isinstance(key, str):
+                return Reply(text="That button didn't say what to do. Type help to start again.")
+            return await self._run_command(actor, key, "")
+        verb = self.registry.get_verb(name)
+        if verb is None:
+            return Reply(text="That card is out of date. Type help to start again.")
+        if not verb.allowed(actor):
+            return await self._refuse(actor, f"verb:{name}", "that action", verb.roles)
+        return await self._call(verb.handler, actor, args="", data=data, refresh=refresh)
+
+    async def _call(
+        self, handler: Handler, actor: Actor, *, args: str, data: dict[str, Any], refresh: bool
+    ) -> Reply:
+        turn = Turn(
+            actor=actor,
+            sessions=self.sessions,
+            now=self.clock(),
+            args=args,
+            data=data,
+            refresh=refresh,
+            registry=self.registry,
+            notifier=self.notifier,
+        )
+        return await handler(turn)
+
+    async def _refuse(self, actor: Actor, action: str, what: str, roles: Any) -> Reply:
+        async with self.sessions.begin() as session:
+            await record_event(
+                session,
+                trust_id=actor.trust_id,
+                person_id=actor.person_id,
+                action=action[:64],
+                outcome="refused",
+            )
+        allowed = ", ".join(ROLE_LABELS[r.value] for r in sorted(roles or ()))
+        return Reply(text=f"You don't have access to {what}: it is for {allowed}.")
+
+    async def _send(self, context: TurnContext, reply: Reply) -> None:
+        if reply.card is not None:
+            message = MessageFactory.attachment(
+                Attachment(content_type=ADAPTIVE_CARD, content=reply.card), text=reply.text
+            )
+            await context.send_activity(message)
+        elif reply.text:
+            await context.send_activity(reply.text)
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the store could not be reached (not a bug, not bad data)."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    # Refused or dropped connections, and a pool that timed out waiting for one.
+    return isinstance(error, OSError | TimeoutError | SATimeoutError)
+
+
+def _submitted_data(activity: Activity) -> dict[str, Any] | None:
+    """What a card submit carried (its data merged with its inputs), if this was one."""
+    value = activity.value
+    if activity.type == ActivityTypes.invoke and isinstance(value, dict):
+        action = value.get("action")
+        if isinstance(action, dict) and isinstance(action.get("data"), dict):
+            verb = action.get("verb")
+            return {**action["data"], "verb": verb} if isinstance(verb, str) else None
+        return None
+    if activity.type == ActivityTypes.message and isinstance(value, dict) and value.get("verb"):
+        return dict(value)
+    return None
+
+
+def _delivery_key(activity: Activity) -> dict[str, str]:
+    return {
+        "channel_id": activity.channel_id or "",
+        "conversation_id": activity.conversation.id,
+        "activity_id": activity.id or "",
+    }
+
+
+def _invoke_body(reply: Reply) -> dict[str, Any]:
+    if reply.card is not None:
+        return {"statusCode": 200, "type": ADAPTIVE_CARD, "value": reply.card}
+    return {
+        "statusCode": 200,
+        "type": "application/vnd.microsoft.activity.message",
+        "value": reply.text or "",
+    }
+
+
+def _error_body(status: int, message: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": "InternalError" if status >= 500 else "BadRequest", "message": message},
+    }

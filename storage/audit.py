@@ -1,0 +1,32 @@
+"""The audit trail: who did or tried what, when. Ids only, never free text."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import AuditEvent
+
+
+async def record_event(
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    person_id: int | None,
+    action: str,
+    outcome: str,
+    school_id: int | None = None,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+) -> None:
+    session.add(
+        AuditEvent(
+            trust_id=trust_id,
+            person_id=person_id,
+            action=action,
+            outcome=outcome,
+            school_id=school_id,
+            subject_type=subject_type,
+            subject_id=subject_id,
+        )
+    )
+    await session.flush()

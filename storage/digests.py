@@ -1,0 +1,341 @@
+"""What a digest says: every school's position in one pass, counts only.
+
+A trust digest reads about a dozen grouped queries whatever the number of
+schools (no query per school). Attendance appears as counts; coaching as
+shares and counts; nothing here reads a note, an action step or a pupil.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.attendance import attendance_counts
+from storage.categories import current_categorisations, framework_categories
+from storage.coaching import coaching_coverage
+from storage.models import (
+    ActionEvent,
+    AttendanceConcern,
+    CoachingSession,
+    Delivery,
+    QaSummary,
+    School,
+    SchoolAction,
+    SchoolCategorisation,
+    Trust,
+)
+from storage.qa import compliance
+from storage.terms import QaOpen, qa_period
+
+# QA compliance below this share, in the last weeks of term, needs attention.
+QA_ATTENTION_SHARE = 0.8
+QA_LAST_WEEKS = timedelta(weeks=4)
+TRUST_DIGEST = "trust_digest"
+SCHOOL_DIGEST = "school_digest"
+
+
+@dataclass
+class SchoolPosition:
+    school_id: int
+    name: str
+    category: str | None = None
+    category_rank: int | None = None
+    category_needs_attention: bool = False
+    open_actions: int = 0
+    overdue_actions: int = 0
+    red_actions: int = 0
+    due_soon: int = 0
+    qa_expected: int = 0
+    qa_submitted: int = 0
+    qa_missing: list[str] = field(default_factory=list)
+    coached_2_weeks: int | None = None
+    coached_6_weeks: int | None = None
+    open_concerns: int = 0
+    persistent: int = 0
+    severe: int = 0
+    new_severe: int = 0
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def needs_attention(self) -> bool:
+        return bool(self.reasons)
+
+
+@dataclass
+class Changes:
+    """What happened since the last digest."""
+
+    since: datetime | None
+    recategorised: list[tuple[str, str]] = field(default_factory=list)
+    actions_done: int = 0
+    actions_new: int = 0
+    coaching_held: int = 0
+    qa_submitted: int = 0
+    concerns_raised: int = 0
+
+
+@dataclass
+class TrustPosition:
+    trust_id: int
+    trust_name: str
+    today: date
+    period: str
+    qa_term: str | None
+    qa_in_last_weeks: bool
+    coaching_target: int
+    schools: list[SchoolPosition]
+    distribution: list[tuple[str, int]]
+    changes: Changes
+
+    def attention_first(self) -> list[SchoolPosition]:
+        return sorted(
+            self.schools,
+            key=lambda s: (not s.needs_attention, -len(s.reasons), -(s.category_rank or 0), s.name),
+        )
+
+
+def week_period(today: date) -> str:
+    year, week, _ = today.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+async def last_digest_at(
+    session: AsyncSession, *, trust_id: int, before_period: str
+) -> datetime | None:
+    return await session.scalar(
+        select(func.max(Delivery.created_at)).where(
+            Delivery.trust_id == trust_id,
+            Delivery.kind == TRUST_DIGEST,
+            Delivery.period < before_period,
+        )
+    )
+
+
+async def trust_position(
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    today: date,
+    school_ids: list[int] | None = None,
+    since: datetime | None = None,
+) -> TrustPosition:
+    trust = await session.get(Trust, trust_id)
+    assert trust is not None
+    period = week_period(today)
+    schools_query = select(School.id, School.name).where(School.trust_id == trust_id)
+    if school_ids is not None:
+        schools_query = schools_query.where(School.id.in_(school_ids))
+    positions = {
+        school_id: SchoolPosition(school_id, name)
+        for school_id, name in await session.execute(schools_query.order_by(School.name))
+    }
+    ids = list(positions)
+
+    # Categories.
+    categories = {c.id: c for c in await framework_categories(session, trust_id=trust_id)}
+    current = await current_categorisations(session, trust_id=trust_id)
+    for school_id, decision in current.items():
+        if school_id not in positions:
+            continue
+        position = positions[school_id]
+        position.category = decision.category_name
+        category = categories.get(decision.category_id) if decision.category_id else None
+        if category is not None:
+            position.category_rank = category.rank
+            position.category_needs_attention = category.needs_attention
+    distribution = [
+        (c.name, sum(1 for p in positions.values() if p.category == c.name))
+        for c in sorted(categories.values(), key=lambda c: c.rank)
+    ]
+    uncategorised = sum(1 for p in positions.values() if p.category is None)
+    if uncategorised:
+        distribution.append(("Not yet categorised", uncategorised))
+
+    # Actions.
+    is_open = SchoolAction.status == "open"
+    action_counts = (
+        select(
+            SchoolAction.school_id,
+            func.count().filter(is_open),
+            func.count().filter(is_open, SchoolAction.due_on < today),
+            func.count().filter(is_open, SchoolAction.rag == "red"),
+            func.count().filter(
+                is_open,
+                SchoolAction.due_on >= today,
+                SchoolAction.due_on <= today + timedelta(days=14),
+            ),
+        )
+        .where(SchoolAction.trust_id == trust_id, SchoolAction.school_id.in_(ids))
+        .group_by(SchoolAction.school_id)
+    )
+    for school_id, open_count, overdue, red, soon in await session.execute(action_counts):
+        position = positions[school_id]
+        position.open_actions, position.overdue_actions = int(open_count), int(overdue)
+        position.red_actions, position.due_soon = int(red), int(soon)
+
+    # Coaching: shares only.
+    for entry in await coaching_coverage(session, trust_id=trust_id, school_ids=ids, today=today):
+        if entry.school_id in positions:
+            positions[entry.school_id].coached_2_weeks = entry.share_2_weeks
+            positions[entry.school_id].coached_6_weeks = entry.share_6_weeks
+
+    # QA: the term whose window is open.
+    qa_term: str | None = None
+    qa_in_last_weeks = False
+    period_now = await qa_period(session, trust_id=trust_id, today=today)
+    if isinstance(period_now, QaOpen):
+        term = period_now.term
+        qa_term = term.title
+        qa_in_last_weeks = term.ends - QA_LAST_WEEKS <= today
+        for school in await compliance(session, trust_id=trust_id, term=term, school_ids=ids):
+            position = positions[school.school_id]
+            position.qa_expected = len(school.expected)
+            position.qa_submitted = school.submitted_count
+            position.qa_missing = school.missing
+
+    # Attendance: counts only.
+    counts = await attendance_counts(session, trust_id=trust_id, school_ids=ids)
+    for line in counts.by_school:
+        if line.school_id in positions:
+            positions[line.school_id].open_concerns = line.open
+    flags = (
+        select(
+            AttendanceConcern.school_id,
+            func.count().filter(AttendanceConcern.persistent_absence.is_(True)),
+            func.count().filter(AttendanceConcern.severe_absence.is_(True)),
+        )
+        .where(
+            AttendanceConcern.trust_id == trust_id,
+            AttendanceConcern.school_id.in_(ids),
+            AttendanceConcern.status == "open",
+        )
+        .group_by(AttendanceConcern.school_id)
+    )
+    for school_id, persistent, severe in await session.execute(flags):
+        positions[school_id].persistent, positions[school_id].severe = int(persistent), int(severe)
+    new_since = since or datetime.combine(today - timedelta(days=7), datetime.min.time())
+    new_severe = (
+        select(AttendanceConcern.school_id, func.count())
+        .where(
+            AttendanceConcern.trust_id == trust_id,
+            AttendanceConcern.school_id.in_(ids),
+            AttendanceConcern.severe_absence.is_(True),
+            AttendanceConcern.raised_at > new_since,
+        )
+        .group_by(AttendanceConcern.school_id)
+    )
+    for school_id, count in await session.execute(new_severe):
+        positions[school_id].new_severe = int(count)
+
+    target = trust.coaching_target_percent
+    for position in positions.values():
+        position.reasons = _reasons(position, target=target, qa_in_last_weeks=qa_in_last_weeks)
+
+    changes = await _changes(session, trust_id=trust_id, school_ids=ids, since=since)
+    return TrustPosition(
+        trust_id=trust_id,
+        trust_name=trust.name,
+        today=today,
+        period=period,
+        qa_term=qa_term,
+        qa_in_last_weeks=qa_in_last_weeks,
+        coaching_target=target,
+        schools=list(positions.values()),
+        distribution=distribution,
+        changes=changes,
+    )
+
+
+def _reasons(position: SchoolPosition, *, target: int, qa_in_last_weeks: bool) -> list[str]:
+    reasons: list[str] = []
+    if position.category_needs_attention and position.category:
+        reasons.append(position.category)
+    if position.red_actions:
+        reasons.append(_count(position.red_actions, "red action"))
+    if position.overdue_actions:
+        reasons.append(_count(position.overdue_actions, "overdue action"))
+    if (
+        qa_in_last_weeks
+        and position.qa_expected
+        and position.qa_submitted < QA_ATTENTION_SHARE * position.qa_expected
+    ):
+        reasons.append(f"QA {position.qa_submitted}/{position.qa_expected}")
+    if position.coached_6_weeks is not None and position.coached_6_weeks < target:
+        reasons.append(f"coaching {position.coached_6_weeks}%")
+    if position.new_severe:
+        reasons.append(_count(position.new_severe, "new severe-absence concern"))
+    return reasons
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}{'' if n == 1 else 's'}"
+
+
+async def _changes(
+    session: AsyncSession, *, trust_id: int, school_ids: list[int], since: datetime | None
+) -> Changes:
+    changes = Changes(since=since)
+    if since is None:
+        return changes
+    recategorised = await session.execute(
+        select(School.name, SchoolCategorisation.category_name)
+        .join(School, School.id == SchoolCategorisation.school_id)
+        .where(
+            SchoolCategorisation.trust_id == trust_id,
+            SchoolCategorisation.school_id.in_(school_ids),
+            SchoolCategorisation.recorded_at > since,
+        )
+        .order_by(SchoolCategorisation.recorded_at)
+    )
+    changes.recategorised = [(name, category) for name, category in recategorised]
+    in_scope = and_(SchoolAction.trust_id == trust_id, SchoolAction.school_id.in_(school_ids))
+    done = await session.scalar(
+        select(func.count(func.distinct(ActionEvent.action_id)))
+        .join(SchoolAction, SchoolAction.id == ActionEvent.action_id)
+        .where(
+            in_scope,
+            ActionEvent.kind == "status",
+            ActionEvent.value == "done",
+            ActionEvent.at > since,
+        )
+    )
+    new = await session.scalar(
+        select(func.count())
+        .select_from(SchoolAction)
+        .where(in_scope, SchoolAction.created_at > since)
+    )
+    held = await session.scalar(
+        select(func.count())
+        .select_from(CoachingSession)
+        .where(
+            CoachingSession.trust_id == trust_id,
+            CoachingSession.school_id.in_(school_ids),
+            CoachingSession.status == "held",
+            CoachingSession.created_at > since,
+        )
+    )
+    submitted = await session.scalar(
+        select(func.count())
+        .select_from(QaSummary)
+        .where(
+            QaSummary.trust_id == trust_id,
+            QaSummary.school_id.in_(school_ids),
+            QaSummary.submitted_at > since,
+        )
+    )
+    raised = await session.scalar(
+        select(func.count())
+        .select_from(AttendanceConcern)
+        .where(
+            AttendanceConcern.trust_id == trust_id,
+            AttendanceConcern.school_id.in_(school_ids),
+            AttendanceConcern.raised_at > since,
+        )
+    )
+    changes.actions_done, changes.actions_new = int(done or 0), int(new or 0)
+    changes.coaching_held, changes.qa_submitted = int(held or 0), int(submitted or 0)
+    changes.concerns_raised = int(raised or 0)
+    return changes

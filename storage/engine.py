@@ -1,0 +1,96 @@
+"""One engine factory for both stores: SQLite (embedded default) and PostgreSQL."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+
+
+def async_url(url: str) -> str:
+    """Accept plain `sqlite:///` and `postgresql://` URLs and pick the async driver."""
+    parsed = make_url(url)
+    if parsed.drivername in ("sqlite", "sqlite+pysqlite"):
+        parsed = parsed.set(drivername="sqlite+aiosqlite")
+    elif parsed.drivername in ("postgresql", "postgres", "postgresql+psycopg2"):
+        parsed = parsed.set(drivername="postgresql+asyncpg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
+    """Create the async engine for `url`.
+
+    SQLite: pysqlite's own transaction handling defers BEGIN and so breaks
+    SERIALIZABLE reads; we turn it off and emit BEGIN IMMEDIATE ourselves, so a
+    writer takes the lock at the start of its transaction and concurrent
+    writers wait (busy_timeout) instead of failing mid-way.
+    PostgreSQL: a pool with pre-ping, so a restarted server does not break the
+    next turn; `schema` sets the search_path (tests use a schema per run).
+    """
+    full = async_url(url)
+    if is_sqlite(full):
+        database = make_url(full).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(
+            full,
+            echo=echo,
+            connect_args={"isolation_level": None, "timeout": 30},
+        )
+        _configure_sqlite(engine)
+        # aiosqlite logs every statement with its parameters at DEBUG, which would put
+        # pupil references and typed text into the logs of anyone debugging; like
+        # SQLAlchemy's own loggers, it stays quiet unless explicitly turned up.
+        quiet = logging.getLogger("aiosqlite")
+        if quiet.level == logging.NOTSET:
+            quiet.setLevel(logging.INFO)
+        return engine
+    # libpq's `?options=-csearch_path=X` selects a schema; asyncpg does not know
+    # `options`, so it becomes asyncpg's server_settings.
+    parsed = make_url(full)
+    options = parsed.query.get("options")
+    if isinstance(options, str) and options.startswith("-csearch_path="):
+        schema = schema or options.removeprefix("-csearch_path=")
+        parsed = parsed.difference_update_query(["options"])
+    connect_args: dict[str, Any] = {}
+    if schema:
+        connect_args["server_settings"] = {"search_path": schema}
+    return create_async_engine(
+        parsed,
+        echo=echo,
+        pool_size=10,
+        max_overflow=10,
+        pool_pre_ping=True,
+        pool_recycle=1800,
+        connect_args=connect_args,
+    )
+
+
+def _configure_sqlite(engine: AsyncEngine) -> None:
+    sync_engine = engine.sync_engine
+
+    @event.listens_for(sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(sync_engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False)

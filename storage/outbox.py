@@ -1,0 +1,251 @@
+"""The outbox: every proactive message is a delivery row, sent while it is pending.
+
+A row is claimed (pending → sending) in a committed transaction of its own just
+before it is sent, and marked with the outcome just after. A row still in
+"sending" when a sender died is never sent again: the connector may or may not
+have had it, and a message twice is the failure Waypoint promises not to make.
+It is reported as unconfirmed instead.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
+
+from storage.models import ConversationRef, Delivery, Person, SendThrottle
+
+PENDING = "pending"
+SENDING = "sending"
+SENT = "sent"
+GONE = "gone"
+FAILED = "failed"
+UNCONFIRMED = "unconfirmed"
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    kind: str,
+    period: str,
+    recipient_id: int,
+    payload: dict[str, Any],
+    now: datetime,
+    requested_by: int | None = None,
+) -> bool:
+    """Queue a message in the caller's transaction; False if this period's was queued before."""
+    values = {
+        "trust_id": trust_id,
+        "kind": kind,
+        "period": period,
+        "recipient_id": recipient_id,
+        "requested_by": requested_by,
+        "payload": payload,
+        "status": PENDING,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "created_at": now,
+    }
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(Delivery)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["trust_id", "kind", "period", "recipient_id"])
+        .returning(Delivery.id)
+    )
+    return (await session.execute(statement)).scalar() is not None
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """A delivery taken for sending, with where it goes."""
+
+    id: int
+    trust_id: int
+    recipient_id: int
+    payload: dict[str, Any]
+    attempts: int
+    service_url: str | None
+    conversation_id: str | None
+    bot_id: str | None
+    channel_id: str | None
+    recipient_gone: bool
+
+
+async def claim_next(
+    sessions: async_sessionmaker[AsyncSession], *, now: datetime, trust_id: int | None = None
+) -> Claimed | None:
+    """Take the next due pending delivery, or None when there is nothing to send.
+
+    PostgreSQL: FOR UPDATE SKIP LOCKED, so any number of senders take different
+    rows. SQLite: the engine's BEGIN IMMEDIATE serialises claims.
+    """
+    async with sessions.begin() as session:
+        in_flight = aliased(Delivery)
+        query = (
+            select(Delivery)
+            .where(
+                Delivery.status == PENDING,
+                Delivery.next_attempt_at <= now,
+                # One message at a time per person, so theirs arrive in order.
+                ~select(in_flight.id)
+                .where(
+                    in_flight.recipient_id == Delivery.recipient_id,
+                    in_flight.status == SENDING,
+                )
+                .exists(),
+            )
+            .order_by(Delivery.next_attempt_at, Delivery.id)
+            .limit(1)
+        )
+        if trust_id is not None:
+            query = query.where(Delivery.trust_id == trust_id)
+        if session.bind is not None and session.bind.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        row = await session.scalar(query)
+        if row is None:
+            return None
+        row.status = SENDING
+        row.claimed_at = now
+        row.attempts += 1
+        reference = await session.scalar(
+            select(ConversationRef)
+            .where(
+                ConversationRef.trust_id == row.trust_id,
+                ConversationRef.person_id == row.recipient_id,
+                ConversationRef.conversation_type == "personal",
+            )
+            .order_by(ConversationRef.updated_at.desc())
+            .limit(1)
+        )
+        return Claimed(
+            id=row.id,
+            trust_id=row.trust_id,
+            recipient_id=row.recipient_id,
+            payload=dict(row.payload),
+            attempts=row.attempts,
+            service_url=reference.service_url if reference else None,
+            conversation_id=reference.conversation_id if reference else None,
+            bot_id=reference.bot_id if reference else None,
+            channel_id=reference.channel_id if reference else None,
+            recipient_gone=reference is None or reference.gone_at is not None,
+        )
+
+
+async def _finish(session: AsyncSession, delivery_id: int, **values: Any) -> None:
+    # Only a row this sender holds (still "sending") changes.
+    await session.execute(
+        update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == SENDING)
+        .values(**values)
+    )
+
+
+async def mark_sent(session: AsyncSession, *, delivery_id: int, now: datetime) -> None:
+    await _finish(session, delivery_id, status=SENT, sent_at=now, last_error=None)
+
+
+async def mark_gone(session: AsyncSession, *, claimed: Claimed, now: datetime, reason: str) -> None:
+    """The recipient can't be reached (blocked, removed, never installed): never retried."""
+    await _finish(session, claimed.id, status=GONE, last_error=reason)
+    if claimed.conversation_id is not None:
+        await session.execute(
+            update(ConversationRef)
+            .where(
+                ConversationRef.trust_id == claimed.trust_id,
+                ConversationRef.conversation_id == claimed.conversation_id,
+            )
+            .values(gone_at=now)
+        )
+
+
+async def mark_retry(session: AsyncSession, *, delivery_id: int, at: datetime, reason: str) -> None:
+    await _finish(session, delivery_id, status=PENDING, next_attempt_at=at, last_error=reason)
+
+
+async def mark_failed(session: AsyncSession, *, delivery_id: int, reason: str) -> None:
+    await _finish(session, delivery_id, status=FAILED, last_error=reason)
+
+
+async def settle_abandoned(session: AsyncSession, *, claimed_before: datetime) -> int:
+    """Rows a dead sender left in "sending": unconfirmed, never resent."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.status == SENDING, Delivery.claimed_at < claimed_before)
+        .values(status=UNCONFIRMED, last_error="sender stopped mid-send")
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- the shared throttle -----------------------------------------------------------
+
+
+async def throttled_until(session: AsyncSession, *, trust_id: int) -> datetime | None:
+    return await session.scalar(select(SendThrottle.until).where(SendThrottle.trust_id == trust_id))
+
+
+async def throttle(session: AsyncSession, *, trust_id: int, until: datetime) -> None:
+    """Every sender of this trust waits until `until` (the later of two 429s wins)."""
+    row = await session.get(SendThrottle, trust_id, with_for_update=True)
+    if row is None:
+        session.add(SendThrottle(trust_id=trust_id, until=until))
+    elif until > row.until:
+        row.until = until
+    await session.flush()
+
+
+# -- the report ------------------------------------------------------------------
+
+
+@dataclass
+class DeliveryReport:
+    kind: str
+    period: str
+    counts: dict[str, int] = field(default_factory=dict)
+    # Recipients not reached, by name, with why.
+    not_reached: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+async def latest_period(session: AsyncSession, *, trust_id: int, kind: str) -> str | None:
+    return await session.scalar(
+        select(Delivery.period)
+        .where(Delivery.trust_id == trust_id, Delivery.kind == kind)
+        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+        .limit(1)
+    )
+
+
+async def delivery_report(
+    session: AsyncSession, *, trust_id: int, kind: str, period: str
+) -> DeliveryReport:
+    report = DeliveryReport(kind=kind, period=period)
+    where = (Delivery.trust_id == trust_id, Delivery.kind == kind, Delivery.period == period)
+    for status, count in await session.execute(
+        select(Delivery.status, func.count()).where(*where).group_by(Delivery.status)
+    ):
+        report.counts[status] = int(count)
+    names = await session.execute(
+        select(Person.display_name, Delivery.status)
+        .join(Person, Person.id == Delivery.recipient_id)
+        .where(*where, Delivery.status.in_([GONE, FAILED, PENDING, UNCONFIRMED]))
+        .order_by(Delivery.status, Person.display_name)
+        .limit(50)
+    )
+    report.not_reached = [(name, status) for name, status in names]
+    return report
+
+
+def retry_time(now: datetime, seconds: float) -> datetime:
+    return now + timedelta(seconds=seconds)
