@@ -1,0 +1,25 @@
+"""Every dialog Waypoint answers, registered in one place."""
+
+from __future__ import annotations
+
+from dialogs import actions as actions_dialog
+from dialogs import attendance, category, coaching, digest, profile, qa, visit
+from dialogs import help as help_dialog
+from dialogs.registry import Registry
+
+
+def build_registry() -> Registry:
+    registry = Registry()
+    for module in (
+        help_dialog,
+        profile,
+        coaching,
+        category,
+        visit,
+        actions_dialog,
+        qa,
+        attendance,
+        digest,
+    ):
+        module.register(registry)
+    return registry

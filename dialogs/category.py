@@ -1,0 +1,309 @@
+"""`category [school]` and `categorise`: the category register a head can simply ask."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from cards.render import render_card
+from dialogs.registry import Registry, Reply, Turn
+from dialogs.school_scope import (
+    bullets,
+    field_errors,
+    long_date,
+    new_form_id,
+    pick_school,
+    refuse,
+    school_in_trust,
+    school_named,
+)
+from storage.actions import school_heads
+from storage.audit import record_event
+from storage.categories import (
+    CategoryStanding,
+    framework_categories,
+    improvement_target_date,
+    record_categorisation,
+    school_category,
+)
+from storage.directory import schools_of
+from storage.forms import FormTaken
+from storage.models import Role, School
+
+# The standards meeting's decision is recorded by trust leads (admins load data).
+CATEGORISERS = frozenset({Role.trust_lead})
+# The descriptor "in brief": its first sentence, at most this long.
+BRIEF_LENGTH = 280
+
+FORM_MESSAGES = {
+    "school_id": "Choose a school.",
+    "category": "Choose a category.",
+    "attendees": "Say who attended the standards meeting.",
+    "rationale": "Give the reasons for this category.",
+}
+
+
+def brief(text: str) -> str:
+    first = text.split(". ")[0].strip()
+    if first and not first.endswith("."):
+        first += "."
+    return first if len(first) <= BRIEF_LENGTH else first[: BRIEF_LENGTH - 1].rstrip() + "…"
+
+
+def category_card(
+    school: School, standing: CategoryStanding | None, *, intro: str | None = None
+) -> dict[str, Any]:
+    if standing is None:
+        return render_card(
+            "notice",
+            title=f"{school.name} has no category yet",
+            text="No category has been recorded for this school. A trust lead records one "
+            "after the school's standards meeting.",
+            facts=[],
+            buttons=[],
+        )
+    current, category = standing.current, standing.category
+    facts = [("Since", long_date(current.decided_on))]
+    lists: list[tuple[str, str]] = []
+    descriptor = ""
+    note = None
+    needs_attention = False
+    if category is not None:
+        descriptor = brief(category.descriptor)
+        needs_attention = category.needs_attention
+        target_date = improvement_target_date(category.improvement_target, current.decided_on)
+        facts.append(("Improvement target", category.improvement_target or "None set"))
+        facts.append(("Target date", long_date(target_date) if target_date else "None stated"))
+        if category.monitoring:
+            facts.append(("Extra monitoring", category.monitoring))
+        lists = [
+            ("Support it brings", bullets(category.support)),
+            ("Challenge it brings", bullets(category.challenge)),
+        ]
+    else:
+        note = (
+            f"“{current.category_name}” is no longer in the trust's framework, so its "
+            "support and challenge are not listed. A trust lead can recategorise the school."
+        )
+    facts.append(("Last change", last_change(standing)))
+    return render_card(
+        "category",
+        intro=intro,
+        school=school.name,
+        category=current.category_name,
+        needs_attention=needs_attention,
+        facts=facts,
+        descriptor=descriptor,
+        lists=lists,
+        note=note,
+        buttons=[],
+    )
+
+
+def last_change(standing: CategoryStanding) -> str:
+    current, previous = standing.current, standing.previous
+    when = long_date(current.decided_on)
+    if previous is None:
+        return f"First categorised as {current.category_name} on {when}"
+    if previous.category_name == current.category_name:
+        return f"{current.category_name} confirmed on {when}"
+    return f"{previous.category_name} → {current.category_name} on {when}"
+
+
+async def show_category(turn: Turn, school: School) -> Reply:
+    if not turn.actor.reaches_school(school.id):
+        return await refuse(
+            turn,
+            school=school,
+            what=f"{school.name}'s category",
+            action="category.view",
+        )
+    async with turn.sessions() as session:
+        standing = await school_category(session, trust_id=turn.actor.trust_id, school_id=school.id)
+        return Reply(card=category_card(school, standing))
+
+
+class CategoriseForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    school_id: int
+    category: str = Field(min_length=1, max_length=64)
+    decided_on: date
+    attendees: str = Field(min_length=1, max_length=1000)
+    rationale: str = Field(min_length=1, max_length=4000)
+    form_id: str = Field(min_length=16, max_length=64)
+
+    @field_validator("decided_on")
+    @classmethod
+    def _not_in_future(cls, value: date, info: ValidationInfo) -> date:
+        today = (info.context or {}).get("today")
+        if today is not None and value > today:
+            raise ValueError("The meeting date can't be in the future.")
+        return value
+
+
+async def categorise_form(
+    turn: Turn,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str] | None = None,
+) -> Reply:
+    async with turn.sessions() as session:
+        schools = await schools_of(session, turn.actor)
+        categories = await framework_categories(session, trust_id=turn.actor.trust_id)
+    if not categories:
+        return Reply(text="Your trust has no categorisation framework yet; an admin can set one.")
+    card = render_card(
+        "categorise_form",
+        values=values,
+        errors=errors or {},
+        schools=[{"title": s.name, "value": str(s.id)} for s in schools],
+        categories=[
+            {"title": f"{c.name}: {brief(c.descriptor)}", "value": c.key} for c in categories
+        ],
+        form_id=values.get("form_id") or new_form_id(),
+    )
+    return Reply(card=card)
+
+
+def register(registry: Registry) -> None:
+    @registry.command(
+        "category",
+        title="Our category",
+        summary="A school's category, what it brings, and the last change",
+        phrases=("category", "our category", "whats our category", "school category"),
+        example="category oakfield",
+    )
+    async def category(turn: Turn) -> Reply:
+        found = await pick_school(
+            turn, query=turn.args, verb="category.show", asking="its category"
+        )
+        if isinstance(found, Reply):
+            return found
+        return await show_category(turn, found)
+
+    @registry.verb("category.show")
+    async def category_show(turn: Turn) -> Reply:
+        school = await school_named(
+            turn,
+            what="that school's category",
+            action="category.view",
+            missing="Choose a school, or type category and its name.",
+        )
+        if isinstance(school, Reply):
+            return school
+        return await show_category(turn, school)
+
+    @registry.command(
+        "categorise",
+        title="Categorise",
+        summary="Record a school's category agreed at a standards meeting",
+        phrases=("categorise", "categorize", "set category", "record category"),
+        example="categorise oakfield",
+        roles=CATEGORISERS,
+    )
+    async def categorise(turn: Turn) -> Reply:
+        values: dict[str, Any] = {"decided_on": turn.now.date().isoformat()}
+        if turn.args:
+            found = await pick_school(
+                turn, query=turn.args, verb="categorise.start", asking="the categorisation"
+            )
+            if isinstance(found, Reply):
+                return found
+            values["school_id"] = str(found.id)
+        return await categorise_form(turn, values=values)
+
+    @registry.verb("categorise.start", roles=CATEGORISERS)
+    async def categorise_start(turn: Turn) -> Reply:
+        values = {"decided_on": turn.now.date().isoformat(), "school_id": ""}
+        if turn.data.get("school_id") not in (None, ""):
+            school = await school_named(
+                turn,
+                what="that school",
+                action="categorise.start",
+                missing="Choose a school, or type categorise and its name.",
+            )
+            if isinstance(school, Reply):
+                return school
+            values["school_id"] = str(school.id)
+        return await categorise_form(turn, values=values)
+
+    @registry.verb("categorise.save", roles=CATEGORISERS)
+    async def categorise_save(turn: Turn) -> Reply:
+        values = {k: v for k, v in turn.data.items() if k != "verb"}
+        try:
+            form = CategoriseForm.model_validate(values, context={"today": turn.now.date()})
+        except ValidationError as error:
+            return await categorise_form(
+                turn, values=values, errors=field_errors(error, FORM_MESSAGES)
+            )
+        school = await school_in_trust(turn, form.school_id)
+        if school is None:
+            # Only a tampered card names a school outside the trust: keep a trace.
+            async with turn.sessions.begin() as session:
+                await record_event(
+                    session,
+                    trust_id=turn.actor.trust_id,
+                    person_id=turn.actor.person_id,
+                    action="categorise",
+                    outcome="refused",
+                )
+            return await categorise_form(
+                turn, values=values, errors={"school_id": "Choose a school of your trust."}
+            )
+        async with turn.sessions() as session:
+            keys = {c.key for c in await framework_categories(session, trust_id=school.trust_id)}
+        if form.category not in keys:
+            return await categorise_form(
+                turn, values=values, errors={"category": "Choose one of the trust's categories."}
+            )
+        async with turn.sessions.begin() as session:
+            try:
+                recorded = await record_categorisation(
+                    session,
+                    trust_id=turn.actor.trust_id,
+                    school_id=school.id,
+                    category_key=form.category,
+                    decided_on=form.decided_on,
+                    attendees=form.attendees,
+                    rationale=form.rationale,
+                    recorded_by=turn.actor.person_id,
+                    form_id=form.form_id,
+                )
+            except FormTaken:
+                return Reply(
+                    text="That form is out of date. Type categorise and the school to start again."
+                )
+            if recorded.created:
+                await record_event(
+                    session,
+                    trust_id=turn.actor.trust_id,
+                    person_id=turn.actor.person_id,
+                    action="categorise",
+                    outcome="done",
+                    school_id=school.id,
+                    subject_type="school_categorisation",
+                    subject_id=recorded.categorisation.id,
+                )
+            heads = [p.id for p in await school_heads(session, school_id=school.id)]
+            standing = await school_category(
+                session, trust_id=turn.actor.trust_id, school_id=school.id
+            )
+            if recorded.created and standing is not None:
+                # A re-sent form was announced the first time round. The notices go in
+                # the decision's own transaction: both are kept, or neither.
+                notice = category_card(
+                    school,
+                    standing,
+                    intro=f"{school.name}'s category has been updated: {last_change(standing)}",
+                )
+                for head_id in heads:
+                    await turn.notifier.notify(
+                        trust_id=turn.actor.trust_id,
+                        person_id=head_id,
+                        reply=Reply(card=notice),
+                        session=session,
+                    )
+        return Reply(card=category_card(school, standing, intro="Categorisation recorded"))

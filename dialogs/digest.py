@@ -1,0 +1,349 @@
+"""Weekly digests: the trust's for trust leads, each school's for its heads.
+
+`compose_week` composes every digest of a week and queues one delivery per
+recipient in the same transaction as the week's digest run, so composing twice
+(the scheduler in two replicas, and `waypoint digest run` from cron) queues
+each once. `digest` shows the caller a preview; `digest report` says who the
+latest one reached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from cards.render import render_card
+from dialogs.registry import Registry, Reply, Turn
+from storage.digests import (
+    SCHOOL_DIGEST,
+    TRUST_DIGEST,
+    SchoolPosition,
+    TrustPosition,
+    last_digest_at,
+    trust_position,
+    week_period,
+)
+from storage.models import DigestRun, Person, PersonRole, PersonSchool, Role, Trust
+from storage.outbox import delivery_report, enqueue, latest_period
+
+# Issue 7 gives the trust digest to trust leads; a trust admin loads data, not reads it.
+TRUST_READERS = frozenset({Role.trust_lead})
+# What one card holds before "Show all schools": it stays far under Teams' limit
+# however many schools the trust has.
+ATTENTION_SHOWN = 12
+OTHERS_SHOWN = 20
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class ComposeRun:
+    period: str
+    composed: bool
+    queued: int
+
+    def __str__(self) -> str:
+        if not self.composed:
+            return f"digests for {self.period} were composed already; nothing queued"
+        return f"digests for {self.period}: {self.queued} queued"
+
+
+def register(registry: Registry) -> None:
+    registry.command(
+        "digest",
+        title="Digest",
+        summary="This week's digest: the trust's, or your school's",
+        phrases=("digest", "weekly digest", "show digest"),
+        roles=frozenset({Role.trust_lead, Role.head}),
+    )(preview)
+    registry.command(
+        "digest_report",
+        title="Digest report",
+        summary="Who the latest trust digest reached",
+        phrases=("digest report", "delivery report"),
+        roles=TRUST_READERS,
+    )(report)
+    registry.verb("digest.page", roles=TRUST_READERS)(page)
+
+
+# -- composing -------------------------------------------------------------------
+
+
+def local_now(trust: Trust, now: datetime) -> datetime:
+    return now.astimezone(ZoneInfo(trust.digest_timezone))
+
+
+async def compose_week(
+    sessions: async_sessionmaker[AsyncSession], *, trust_id: int, now: datetime
+) -> ComposeRun:
+    """Compose and queue every digest of this week for the trust, once."""
+    async with sessions.begin() as session:
+        trust = await session.get(Trust, trust_id)
+        assert trust is not None
+        today = local_now(trust, now).date()
+        period = week_period(today)
+        if not await _claim_run(session, trust_id=trust_id, period=period, now=now):
+            return ComposeRun(period, composed=False, queued=0)
+        since = await last_digest_at(session, trust_id=trust_id, before_period=period)
+        position = await trust_position(session, trust_id=trust_id, today=today, since=since)
+        queued = 0
+        trust_card = trust_digest_card(position)
+        for person_id in await _people_with_role(session, trust_id, Role.trust_lead):
+            queued += await enqueue(
+                session,
+                trust_id=trust_id,
+                kind=TRUST_DIGEST,
+                period=period,
+                recipient_id=person_id,
+                payload={"card": trust_card},
+                now=now,
+            )
+        by_school = {s.school_id: s for s in position.schools}
+        for person_id, school_id in await _heads(session, trust_id):
+            school = by_school.get(school_id)
+            if school is None:
+                continue
+            queued += await enqueue(
+                session,
+                trust_id=trust_id,
+                kind=SCHOOL_DIGEST,
+                period=f"{period}/school-{school_id}",
+                recipient_id=person_id,
+                payload={"card": school_digest_card(position, school)},
+                now=now,
+            )
+        run = await session.scalar(
+            select(DigestRun).where(DigestRun.trust_id == trust_id, DigestRun.period == period)
+        )
+        assert run is not None
+        run.queued = queued
+    return ComposeRun(period, composed=True, queued=queued)
+
+
+async def _claim_run(session: AsyncSession, *, trust_id: int, period: str, now: datetime) -> bool:
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = (
+        insert(DigestRun)
+        .values(trust_id=trust_id, period=period, composed_at=now, queued=0)
+        .on_conflict_do_nothing(index_elements=["trust_id", "period"])
+        .returning(DigestRun.id)
+    )
+    return (await session.execute(statement)).scalar() is not None
+
+
+async def _people_with_role(session: AsyncSession, trust_id: int, role: Role) -> list[int]:
+    rows = await session.scalars(
+        select(Person.id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(Person.trust_id == trust_id, PersonRole.role == role.value)
+        .order_by(Person.id)
+    )
+    return list(rows)
+
+
+async def _heads(session: AsyncSession, trust_id: int) -> list[tuple[int, int]]:
+    rows = await session.execute(
+        select(Person.id, PersonSchool.school_id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .join(PersonSchool, PersonSchool.person_id == Person.id)
+        .where(Person.trust_id == trust_id, PersonRole.role == Role.head.value)
+        .order_by(Person.id, PersonSchool.school_id)
+    )
+    return [(person_id, school_id) for person_id, school_id in rows]
+
+
+# -- the cards ------------------------------------------------------------------------
+
+
+def _day(value: Any) -> str:
+    return f"{value:%A} {value.day} {value:%B %Y}"
+
+
+def school_line(s: SchoolPosition) -> str:
+    """One school in a line: its figures, counts only."""
+    parts = [s.category or "not yet categorised"]
+    if s.reasons:
+        parts.append(", ".join(s.reasons))
+    actions = f"actions {s.open_actions}"
+    if s.overdue_actions:
+        actions += f" ({s.overdue_actions} overdue)"
+    parts.append(actions)
+    if s.coached_6_weeks is not None:
+        parts.append(f"coached {s.coached_6_weeks}% in 6 weeks")
+    if s.qa_expected:
+        parts.append(f"QA {s.qa_submitted}/{s.qa_expected}")
+    if s.open_concerns:
+        parts.append(f"{s.open_concerns} attendance concern{'' if s.open_concerns == 1 else 's'}")
+    return " · ".join(parts)
+
+
+def trust_digest_card(position: TrustPosition) -> dict[str, Any]:
+    ordered = position.attention_first()
+    attention = [s for s in ordered if s.needs_attention]
+    others = [s for s in ordered if not s.needs_attention]
+    shown_attention = attention[:ATTENTION_SHOWN]
+    shown_others = others[:OTHERS_SHOWN]
+    changes = position.changes
+    change_lines: list[str] = []
+    if changes.since is None:
+        change_lines.append("This is the first digest: changes are reported from next week.")
+    else:
+        for school, category in changes.recategorised[:10]:
+            change_lines.append(f"{school} is now {category}")
+        if len(changes.recategorised) > 10:
+            change_lines.append(f"and {len(changes.recategorised) - 10} more categorisations")
+        change_lines += [
+            f"{changes.actions_done} actions done, {changes.actions_new} new",
+            f"{changes.coaching_held} coaching sessions held",
+            f"{changes.qa_submitted} QA summaries submitted",
+            f"{changes.concerns_raised} attendance concerns raised",
+        ]
+    total_concerns = sum(s.open_concerns for s in position.schools)
+    persistent = sum(s.persistent for s in position.schools)
+    severe = sum(s.severe for s in position.schools)
+    return render_card(
+        "digest_trust",
+        title=f"Weekly digest — {position.trust_name}",
+        subtitle=f"Week of {_day(position.today)} · {len(position.schools)} schools",
+        distribution=[(name, count) for name, count in position.distribution],
+        distribution_text="Schools by category: "
+        + ", ".join(f"{name} {count}" for name, count in position.distribution),
+        attention_heading=(
+            f"Needs attention ({len(attention)})" if attention else "No school needs attention"
+        ),
+        attention=[{"name": s.name, "line": school_line(s)} for s in shown_attention],
+        more_attention=(
+            f"and {len(attention) - len(shown_attention)} more: Show all schools"
+            if len(attention) > len(shown_attention)
+            else None
+        ),
+        others=[{"name": s.name, "line": school_line(s)} for s in shown_others],
+        more_others=(
+            f"and {len(others) - len(shown_others)} more schools: Show all schools"
+            if len(others) > len(shown_others)
+            else None
+        ),
+        attendance=(
+            f"{total_concerns} open across the trust: {persistent} persistent absence, "
+            f"{severe} severe absence."
+        ),
+        changes=change_lines,
+    )
+
+
+def school_digest_card(position: TrustPosition, s: SchoolPosition) -> dict[str, Any]:
+    facts = [
+        ("Category", s.category or "not yet categorised"),
+        (
+            "Actions",
+            f"{s.open_actions} open, {s.overdue_actions} overdue, {s.due_soon} due in 2 weeks",
+        ),
+        (
+            "QA",
+            f"{s.qa_submitted} of {s.qa_expected} submitted for {position.qa_term}"
+            + (f" (missing: {', '.join(s.qa_missing)})" if s.qa_missing else "")
+            if position.qa_term and s.qa_expected
+            else "no QA window open",
+        ),
+        (
+            "Coaching",
+            "no teachers listed"
+            if s.coached_6_weeks is None
+            else f"{s.coached_2_weeks}% of teachers in 2 weeks, {s.coached_6_weeks}% in 6 weeks",
+        ),
+        (
+            "Attendance",
+            f"{s.open_concerns} open concerns ({s.persistent} persistent, {s.severe} severe)",
+        ),
+    ]
+    return render_card(
+        "digest_school",
+        title=f"Weekly digest — {s.name}",
+        subtitle=f"Week of {_day(position.today)}",
+        reasons=", ".join(s.reasons),
+        facts=facts,
+    )
+
+
+# -- asking -------------------------------------------------------------------------
+
+
+async def _position_for(turn: Turn, school_ids: list[int] | None) -> TrustPosition:
+    async with turn.sessions() as session:
+        trust = await session.get(Trust, turn.actor.trust_id)
+        assert trust is not None
+        today = local_now(trust, turn.now).date()
+        since = await last_digest_at(session, trust_id=trust.id, before_period=week_period(today))
+        return await trust_position(
+            session, trust_id=trust.id, today=today, school_ids=school_ids, since=since
+        )
+
+
+async def preview(turn: Turn) -> Reply:
+    actor = turn.actor
+    if actor.has_any(TRUST_READERS):
+        return Reply(card=trust_digest_card(await _position_for(turn, None)))
+    if not actor.school_ids:
+        return Reply(text="You aren't listed at a school yet, so there is no digest for you.")
+    position = await _position_for(turn, sorted(actor.school_ids))
+    # A head of two schools sees the first here; both arrive on Monday.
+    return Reply(card=school_digest_card(position, position.schools[0]))
+
+
+async def page(turn: Turn) -> Reply:
+    number = turn.data.get("page")
+    page_number = number if isinstance(number, int) and number > 0 else 1
+    position = await _position_for(turn, None)
+    ordered = position.attention_first()
+    pages = max(1, -(-len(ordered) // PAGE_SIZE))
+    page_number = min(page_number, pages)
+    chunk = ordered[(page_number - 1) * PAGE_SIZE : page_number * PAGE_SIZE]
+    card = render_card(
+        "digest_page",
+        title=f"All schools — {position.trust_name}",
+        subtitle=f"Page {page_number} of {pages}, schools that need attention first",
+        schools=[
+            {"name": s.name, "line": school_line(s), "attention": s.needs_attention} for s in chunk
+        ],
+        previous=page_number - 1 if page_number > 1 else None,
+        next=page_number + 1 if page_number < pages else None,
+    )
+    return Reply(card=card)
+
+
+STATUS_LABELS = {
+    "sent": "Delivered",
+    "pending": "Pending",
+    "sending": "Being sent",
+    "gone": "Recipient gone (blocked, removed or not installed)",
+    "failed": "Failed",
+    "unconfirmed": "Unconfirmed",
+}
+
+
+async def report(turn: Turn) -> Reply:
+    async with turn.sessions() as session:
+        period = await latest_period(session, trust_id=turn.actor.trust_id, kind=TRUST_DIGEST)
+        if period is None:
+            return Reply(text="No trust digest has been sent yet.")
+        result = await delivery_report(
+            session, trust_id=turn.actor.trust_id, kind=TRUST_DIGEST, period=period
+        )
+    counts = [(label, str(result.counts.get(status, 0))) for status, label in STATUS_LABELS.items()]
+    grouped: dict[str, list[str]] = {}
+    for name, status in result.not_reached:
+        grouped.setdefault(STATUS_LABELS.get(status, status), []).append(name)
+    card = render_card(
+        "digest_report",
+        title=f"Trust digest {period}: {result.total} recipients",
+        counts=counts,
+        not_reached=[(heading, ", ".join(names)) for heading, names in grouped.items()],
+    )
+    return Reply(card=card)

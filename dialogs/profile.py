@@ -1,0 +1,47 @@
+"""`who am i`: the roles and schools Waypoint knows for this person."""
+
+from __future__ import annotations
+
+from cards.render import render_card
+from dialogs.registry import Registry, Reply, Turn
+from storage.directory import schools_of
+
+ROLE_NAMES = {
+    "teacher": "Teacher",
+    "coach": "Coach",
+    "subject_lead": "Subject lead",
+    "head": "Headteacher",
+    "attendance_lead": "Attendance lead",
+    "sia": "School improvement adviser",
+    "trust_lead": "Trust lead",
+    "admin": "Trust admin",
+}
+
+
+def register(registry: Registry) -> None:
+    @registry.command(
+        "whoami",
+        title="Who am I?",
+        summary="Your roles and schools as Waypoint knows them",
+        phrases=("who am i", "whoami", "my roles", "my profile"),
+    )
+    async def who_am_i(turn: Turn) -> Reply:
+        actor = turn.actor
+        async with turn.sessions() as session:
+            schools = await schools_of(session, actor)
+        roles = ", ".join(ROLE_NAMES[r.value] for r in sorted(actor.roles)) or "none yet"
+        if actor.trust_wide:
+            reach = f"every school of {actor.trust_name} ({len(schools)})"
+        else:
+            reach = ", ".join(s.name for s in schools) or "no school yet"
+        facts = [("Trust", actor.trust_name), ("Roles", roles), ("Schools", reach)]
+        if actor.subjects:
+            facts.append(("Subjects", ", ".join(sorted(actor.subjects))))
+        card = render_card(
+            "notice",
+            title=actor.display_name,
+            text="This is what Waypoint knows about you. Your trust admin can change it.",
+            facts=facts,
+            buttons=[{"title": "Help", "command": "help"}],
+        )
+        return Reply(card=card)

@@ -1,0 +1,144 @@
+"""Which school a request is about, and whether the person asking reaches it.
+
+Shared by the category, visit and actions dialogs: a typed name is matched
+forgivingly within the trust, two close names get a choice, and a school the
+person does not reach is refused, audited and left untouched.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from pydantic import ValidationError
+
+from cards.render import render_card
+from dialogs.forms import record_id
+from dialogs.registry import Reply, Turn
+from storage.audit import record_event
+from storage.directory import schools_of
+from storage.models import School
+from storage.schools import SchoolFound, SchoolsToChoose, find_school
+
+# Choice cards list at most this many schools; beyond it, typing the name is quicker.
+MAX_CHOICES = 60
+
+
+def new_form_id() -> str:
+    return uuid.uuid4().hex
+
+
+def bullets(items: list[str]) -> str:
+    """A markdown list for a TextBlock (Teams renders "- " lines as bullets)."""
+    return "\n".join(f"- {' '.join(item.split())}" for item in items)
+
+
+def long_date(day: date | None) -> str:
+    """12 March 2026: unambiguous for UK readers."""
+    return f"{day.day} {day:%B %Y}" if day else ""
+
+
+def field_errors(error: ValidationError, messages: Mapping[str, str]) -> dict[str, str]:
+    """The first problem of each field, in the form's own words where `messages` has them."""
+    errors: dict[str, str] = {}
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "form"
+        if field not in errors:
+            errors[field] = messages.get(field) or str(item["msg"]).removeprefix("Value error, ")
+    return errors
+
+
+def school_id_of(data: Mapping[str, Any]) -> int | None:
+    """A school id from card data (choice sets send strings)."""
+    return record_id(data.get("school_id"))
+
+
+async def school_in_trust(turn: Turn, school_id: int | None) -> School | None:
+    school_id = record_id(school_id)
+    if school_id is None:
+        return None
+    async with turn.sessions() as session:
+        school = await session.get(School, school_id)
+    return school if school is not None and school.trust_id == turn.actor.trust_id else None
+
+
+async def school_named(turn: Turn, *, what: str, action: str, missing: str) -> School | Reply:
+    """The school a card names, if it is one of the asker's trust.
+
+    No school named gets `missing`; a school of another trust (only a tampered card
+    can name one) is refused and audited, and is not said to exist.
+    """
+    school_id = school_id_of(turn.data)
+    if school_id is None:
+        return Reply(text=missing)
+    school = await school_in_trust(turn, school_id)
+    if school is None:
+        return await refuse(turn, school=None, what=what, action=action)
+    return school
+
+
+async def refuse(turn: Turn, *, school: School | None, what: str, action: str) -> Reply:
+    """Say no plainly and keep a trace; nothing else changes."""
+    async with turn.sessions.begin() as session:
+        await record_event(
+            session,
+            trust_id=turn.actor.trust_id,
+            person_id=turn.actor.person_id,
+            action=action,
+            outcome="refused",
+            school_id=school.id if school else None,
+        )
+    return Reply(text=f"You don't have access to {what}.")
+
+
+def choose_school(
+    schools: list[School], *, title: str, text: str, verb: str, extra: Mapping[str, Any]
+) -> Reply:
+    choices = [{"title": s.name, "value": str(s.id)} for s in schools[:MAX_CHOICES]]
+    card = render_card(
+        "choose_school", title=title, text=text, choices=choices, data={**extra, "verb": verb}
+    )
+    return Reply(card=card)
+
+
+async def pick_school(
+    turn: Turn, *, query: str, verb: str, asking: str, extra: Mapping[str, Any] | None = None
+) -> School | Reply:
+    """The school meant by `query`, or by default the person's only school.
+
+    Returns a Reply when there is nothing to act on yet: a choice to make, or a
+    name that matched nothing. Reach is the caller's check.
+    """
+    actor = turn.actor
+    extra = extra or {}
+    async with turn.sessions() as session:
+        if query.strip():
+            match = await find_school(session, trust_id=actor.trust_id, query=query)
+            if isinstance(match, SchoolFound):
+                return match.school
+            if isinstance(match, SchoolsToChoose):
+                return choose_school(
+                    list(match.schools),
+                    title="Which school do you mean?",
+                    text=f"More than one school is close to “{query}”.",
+                    verb=verb,
+                    extra=extra,
+                )
+            return Reply(
+                text=f"I couldn't find a school called “{query}” in {actor.trust_name}. "
+                "Check the name, or give its URN."
+            )
+        schools = await schools_of(session, actor)
+    if len(schools) == 1 and not actor.trust_wide:
+        return schools[0]
+    if not schools:
+        return Reply(text="Waypoint doesn't link you to a school yet; your trust admin can.")
+    return choose_school(
+        schools,
+        title="Which school?",
+        text=f"Choose the school for {asking}, or type its name after the command.",
+        verb=verb,
+        extra=extra,
+    )

@@ -1,0 +1,315 @@
+"""`visit`: an adviser's note of visit; next steps become actions, earlier ones are RAG-rated."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
+
+from cards.render import render_card
+from dialogs.forms import record_id
+from dialogs.registry import Registry, Reply, Turn
+from dialogs.school_scope import (
+    field_errors,
+    long_date,
+    new_form_id,
+    pick_school,
+    refuse,
+    school_id_of,
+    school_in_trust,
+    school_named,
+)
+from storage.actions import Rag, school_heads
+from storage.audit import record_event
+from storage.forms import FormTaken
+from storage.models import Role, School
+from storage.visits import (
+    VisitNumberTaken,
+    actions_to_rate,
+    default_due_on,
+    next_visit_number,
+    record_visit,
+    school_staff,
+    visit_outcome,
+)
+
+# Advisers visit their schools, trust leads any (admins load data; they don't visit).
+ADVISERS = frozenset({Role.sia, Role.trust_lead})
+MAX_NEXT_STEPS = 20
+MAX_STEPS_TEXT = 4000
+# Earlier actions offered for rating on one card; the card must stay well under 28 KB.
+MAX_TO_RATE = 15
+# Characters of an earlier action's description shown on the form.
+SHOWN_LENGTH = 160
+MAX_OWNERS = 60
+_RATING = re.compile(r"^rag_(\d{1,12})$")
+
+FORM_MESSAGES = {
+    "number": "Give the visit's number (1 or more).",
+    "visited_on": "Give the visit's date.",
+    "focus": "Say what the visit focused on.",
+    "owner_id": "Choose who owns the next steps.",
+    "due_on": "Give a valid date, or leave it empty.",
+}
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+NOBODY = "nobody"
+
+
+class VisitForm(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
+
+    school_id: int
+    number: int = Field(ge=1, le=99)
+    visited_on: date
+    focus: str = Field(min_length=1, max_length=500)
+    strengths: str = Field(default="", max_length=3000)
+    risks: str = Field(default="", max_length=3000)
+    next_steps: list[str] = Field(default_factory=list)
+    owner_id: int | None = None
+    next_visit_on: date | None = None
+    due_on: date | None = None
+    form_id: str = Field(min_length=16, max_length=64)
+
+    @field_validator("owner_id", "next_visit_on", "due_on", mode="before")
+    @classmethod
+    def _optional(cls, value: Any) -> Any:
+        return None if value == NOBODY else _blank_to_none(value)
+
+    @field_validator("next_steps", mode="before")
+    @classmethod
+    def _one_per_line(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [" ".join(line.split()) for line in value.splitlines() if line.strip()]
+        return value
+
+    @field_validator("next_steps")
+    @classmethod
+    def _steps_fit(cls, steps: list[str]) -> list[str]:
+        if sum(len(step) for step in steps) > MAX_STEPS_TEXT:
+            raise ValueError(f"Keep the next steps under {MAX_STEPS_TEXT} characters in all.")
+        if len(steps) > MAX_NEXT_STEPS:
+            raise ValueError(f"At most {MAX_NEXT_STEPS} next steps, one per line.")
+        if any(len(step) > 500 for step in steps):
+            raise ValueError("Keep each next step under 500 characters.")
+        return steps
+
+    @field_validator("visited_on")
+    @classmethod
+    def _not_in_future(cls, value: date, info: ValidationInfo) -> date:
+        today = (info.context or {}).get("today")
+        if today is not None and value > today:
+            raise ValueError("A note of visit is for a visit that has happened.")
+        return value
+
+    @field_validator("next_visit_on")
+    @classmethod
+    def _after_this_visit(cls, value: date | None, info: ValidationInfo) -> date | None:
+        visited_on = info.data.get("visited_on")
+        if value is not None and isinstance(visited_on, date) and value <= visited_on:
+            raise ValueError("The next visit must come after this one.")
+        return value
+
+
+def ratings_in(data: dict[str, Any]) -> dict[int, Rag]:
+    """The RAG ratings chosen on the card (`rag_<action id>`); unrated ones are left out."""
+    ratings: dict[int, Rag] = {}
+    for key, value in data.items():
+        found = _RATING.match(key)
+        action_id = record_id(found.group(1)) if found else None
+        if action_id is not None and isinstance(value, str) and value in Rag.__members__:
+            ratings[action_id] = Rag(value)
+    return ratings
+
+
+def _visit_number(value: object) -> int | None:
+    """The number to show again on the form; whatever else was typed is not kept."""
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 2 else None
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1].rstrip() + "…"
+
+
+async def visit_form(
+    turn: Turn, school: School, *, values: dict[str, Any], errors: dict[str, str] | None = None
+) -> Reply:
+    async with turn.sessions() as session:
+        staff = await school_staff(session, school_id=school.id)
+        earlier = await actions_to_rate(session, school_id=school.id)
+        if "number" not in values:
+            values["number"] = str(await next_visit_number(session, school_id=school.id))
+        if "owner_id" not in values:
+            heads = await school_heads(session, school_id=school.id)
+            values["owner_id"] = str(heads[0].id) if heads else NOBODY
+    # The renderer rejects a choice with an empty value: "nobody" stands for none.
+    owners = [{"title": "Nobody yet", "value": NOBODY}] + [
+        {"title": person.display_name, "value": str(person.id)} for person in staff[:MAX_OWNERS]
+    ]
+    shown = earlier[:MAX_TO_RATE]
+    rows = [
+        {
+            "input": f"rag_{action.id}",
+            "description": _shorten(action.description),
+            "detail": " · ".join(
+                part
+                for part in (
+                    f"Due {long_date(action.due_on)}" if action.due_on else "No due date",
+                    f"Last rated {action.rag}" if action.rag else "Not rated yet",
+                )
+            ),
+        }
+        for action in shown
+    ]
+    more = (
+        f"{len(earlier) - len(shown)} more open actions can be rated at the next visit."
+        if len(earlier) > len(shown)
+        else ""
+    )
+    card = render_card(
+        "visit_form",
+        school=school.name,
+        school_id=school.id,
+        # Input.Number takes a number; whatever else was typed is not kept.
+        number=_visit_number(values.get("number")),
+        values=values,
+        errors=errors or {},
+        owners=owners,
+        earlier=rows,
+        more_earlier=more,
+        form_id=values.get("form_id") or new_form_id(),
+    )
+    return Reply(card=card)
+
+
+async def start_visit(turn: Turn, school: School) -> Reply:
+    if not turn.actor.reaches_school(school.id):
+        return await refuse(
+            turn, school=school, what=f"{school.name}'s visits", action="visit.start"
+        )
+    return await visit_form(turn, school, values={"visited_on": turn.now.date().isoformat()})
+
+
+def register(registry: Registry) -> None:
+    @registry.command(
+        "visit",
+        title="Note of visit",
+        summary="Record a visit: strengths, risks, next steps, and rate earlier actions",
+        phrases=("visit", "note of visit", "record a visit", "new visit"),
+        example="visit oakfield",
+        roles=ADVISERS,
+    )
+    async def visit(turn: Turn) -> Reply:
+        found = await pick_school(
+            turn, query=turn.args, verb="visit.start", asking="the note of visit"
+        )
+        if isinstance(found, Reply):
+            return found
+        return await start_visit(turn, found)
+
+    @registry.verb("visit.start", roles=ADVISERS)
+    async def visit_start(turn: Turn) -> Reply:
+        school = await school_named(
+            turn,
+            what="that school's visits",
+            action="visit.start",
+            missing="Choose a school, or type visit and its name.",
+        )
+        if isinstance(school, Reply):
+            return school
+        return await start_visit(turn, school)
+
+    @registry.verb("visit.save", roles=ADVISERS)
+    async def visit_save(turn: Turn) -> Reply:
+        school = await school_in_trust(turn, school_id_of(turn.data))
+        if school is None or not turn.actor.reaches_school(school.id):
+            name = f"{school.name}'s visits" if school else "that school's visits"
+            return await refuse(turn, school=school, what=name, action="visit.save")
+        values = {k: v for k, v in turn.data.items() if k != "verb"}
+        try:
+            form = VisitForm.model_validate(values, context={"today": turn.now.date()})
+        except ValidationError as error:
+            return await visit_form(
+                turn, school, values=values, errors=field_errors(error, FORM_MESSAGES)
+            )
+        async with turn.sessions() as session:
+            staff = {p.id for p in await school_staff(session, school_id=school.id)}
+            open_ids = {a.id for a in await actions_to_rate(session, school_id=school.id)}
+        ratings = ratings_in(values)
+        foreign = set(ratings) - open_ids
+        if foreign:
+            # Another school's (or a closed) action can only come from a tampered card:
+            # its rating is dropped and the attempt kept on the audit trail.
+            for action_id in foreign:
+                del ratings[action_id]
+            async with turn.sessions.begin() as session:
+                await record_event(
+                    session,
+                    trust_id=turn.actor.trust_id,
+                    person_id=turn.actor.person_id,
+                    action="visit.rate",
+                    outcome="refused",
+                    school_id=school.id,
+                )
+        if form.owner_id is not None and form.owner_id not in staff:
+            return await visit_form(
+                turn, school, values=values, errors={"owner_id": "Choose someone at this school."}
+            )
+        try:
+            async with turn.sessions.begin() as session:
+                recorded = await record_visit(
+                    session,
+                    trust_id=turn.actor.trust_id,
+                    school_id=school.id,
+                    adviser_id=turn.actor.person_id,
+                    number=form.number,
+                    visited_on=form.visited_on,
+                    focus=form.focus,
+                    strengths=form.strengths,
+                    risks=form.risks,
+                    next_visit_on=form.next_visit_on,
+                    next_steps=form.next_steps,
+                    owner_id=form.owner_id,
+                    due_on=form.due_on,
+                    ratings=ratings,
+                    form_id=form.form_id,
+                    at=turn.now,
+                )
+                created, rated = await visit_outcome(session, visit_id=recorded.visit.id)
+        except FormTaken:
+            return Reply(text="That form is out of date. Type visit and the school to start again.")
+        except VisitNumberTaken as taken:
+            message = f"Visit {taken.number} is recorded already; give the next number."
+            return await visit_form(turn, school, values=values, errors={"number": message})
+        visit = recorded.visit
+        due = form.due_on or default_due_on(visit.visited_on, visit.next_visit_on)
+        facts = [
+            ("School", school.name),
+            ("Visit", f"{visit.number} on {long_date(visit.visited_on)}"),
+            ("New actions", f"{created}, due {long_date(due)}" if created else "None"),
+            ("Earlier actions rated", str(rated)),
+        ]
+        if visit.next_visit_on:
+            facts.append(("Next visit", long_date(visit.next_visit_on)))
+        card = render_card(
+            "notice",
+            title="Note of visit saved",
+            text="Each next step is now an action the school can see in “my actions”.",
+            facts=facts,
+            buttons=[{"title": "My actions", "command": "actions"}],
+        )
+        return Reply(card=card)

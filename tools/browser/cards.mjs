@@ -1,0 +1,151 @@
+// The official Adaptive Cards renderer (npm adaptivecards 3.x) in headless Chromium,
+// with Microsoft Teams' host configs and container CSS (npm adaptivecards-designer).
+//
+//   node browser/cards.mjs check CARDS.json        -> {"results": [{id, theme, warnings}]} on stdout
+//   node browser/cards.mjs screenshots CARDS.json DIR  -> DIR/<id>-<theme>.png
+//
+// CARDS.json is [{"id": "...", "card": {...}}, ...]. One browser, one page, every card.
+import { readFileSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openBrowser } from "./chromium.mjs";
+
+const require = createRequire(import.meta.url);
+const here = dirname(fileURLToPath(import.meta.url));
+const rendererScript = require.resolve("adaptivecards/dist/adaptivecards.min.js");
+const designer = dirname(require.resolve("adaptivecards-designer/package.json"));
+const THEMES = ["light", "dark"];
+const hostConfigs = Object.fromEntries(
+  THEMES.map((theme) => [
+    theme,
+    JSON.parse(readFileSync(join(designer, "lib/hostConfigs", `microsoft-teams-${theme}.json`), "utf8")),
+  ]),
+);
+// The Teams container's page colours, as the designer shows them.
+const BACKGROUND = { light: "#F6F6F6", dark: "#201E1F" };
+
+function teamsCss(theme) {
+  return readFileSync(join(designer, "dist/containers", `teams-container-${theme}.css`), "utf8");
+}
+
+// Runs in the page: parse with a 1.5 serialization context, collect every parse
+// event, then validateProperties(), then render (a throw is a warning too).
+function checkCards({ cards, hostConfigs }) {
+  const AC = window.AdaptiveCards;
+  const results = [];
+  for (const { id, card: json } of cards) {
+    for (const [theme, hostConfig] of Object.entries(hostConfigs)) {
+      const warnings = [];
+      const describe = (phase, e) => {
+        const source = e.source;
+        const type = source && source.getJsonTypeName ? source.getJsonTypeName() : "";
+        const where = type ? ` (${type}${source.id ? ` "${source.id}"` : ""})` : "";
+        return `${phase}: ${AC.ValidationEvent[e.event]}${where}: ${e.message}`;
+      };
+      try {
+        const card = new AC.AdaptiveCard();
+        card.hostConfig = new AC.HostConfig(hostConfig);
+        const context = new AC.SerializationContext(AC.Versions.v1_5);
+        card.parse(json, context);
+        for (let i = 0; i < context.eventCount; i++) {
+          warnings.push(describe("parse", context.getEventAt(i)));
+        }
+        for (const e of card.validateProperties().validationEvents) {
+          warnings.push(describe("validate", e));
+        }
+        if (!card.render()) {
+          warnings.push("render: the card rendered nothing");
+        }
+      } catch (error) {
+        warnings.push(`exception: ${error && error.message ? error.message : error}`);
+      }
+      results.push({ id, theme, warnings });
+    }
+  }
+  return results;
+}
+
+async function check(cards) {
+  const browser = await openBrowser();
+  try {
+    const page = await browser.context.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (error) => pageErrors.push(String(error)));
+    await page.setContent("<!doctype html><html><body></body></html>");
+    await page.addScriptTag({ path: rendererScript });
+    const results = await page.evaluate(checkCards, { cards, hostConfigs });
+    return { results, pageErrors };
+  } finally {
+    await browser.close();
+  }
+}
+
+// Each card in Teams' chat frame, with Waypoint's icon where the designer puts the bot's.
+function frameHtml(theme, iconDataUrl) {
+  return `<!doctype html><html><head><meta charset="utf-8"><style>
+${teamsCss(theme)}
+body { margin: 0; padding: 16px; background: ${BACKGROUND[theme]};
+       font-family: "Segoe UI", system-ui, "DejaVu Sans", sans-serif; }
+#shot { display: inline-block; padding: 8px; background: ${BACKGROUND[theme]}; }
+.teams-inner-frame { width: 460px; min-width: 0; }
+.ac-input, .ac-input-container input { box-sizing: border-box; }
+.teams-bot-logo { background-image: url(${iconDataUrl}); background-size: 40px 40px; }
+</style></head><body><div id="shot"><div class="teams-frame">
+<div class="teams-hexagon-outer"><div class="teams-hexagon-inner"><div class="teams-bot-logo"></div></div></div>
+<div class="teams-inner-frame"><div class="teams-botNameAndTime">Waypoint    9:41 AM</div>
+<div id="card" class="teams-card"></div></div></div></div></body></html>`;
+}
+
+function renderInto({ json, hostConfig }) {
+  const AC = window.AdaptiveCards;
+  // Teams renders a TextBlock's "- " lines as a bulleted list; the bare renderer has
+  // no markdown, so the screenshots do just that much.
+  AC.AdaptiveCard.onProcessMarkdown = (text, result) => {
+    const lines = text.split("\n");
+    if (!lines.every((line) => line.startsWith("- "))) return;
+    const escape = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+    const items = lines.map((line) => `<li>${escape(line.slice(2))}</li>`).join("");
+    result.outputHtml = `<ul style="margin: 0; padding-left: 20px">${items}</ul>`;
+    result.didProcess = true;
+  };
+  const card = new AC.AdaptiveCard();
+  card.hostConfig = new AC.HostConfig(hostConfig);
+  card.parse(json, new AC.SerializationContext(AC.Versions.v1_5));
+  const host = document.getElementById("card");
+  host.replaceChildren(card.render());
+}
+
+async function screenshots(cards, outDir) {
+  mkdirSync(outDir, { recursive: true });
+  const icon = readFileSync(join(here, "..", "..", "manifest", "color.png")).toString("base64");
+  const browser = await openBrowser({ viewport: { width: 600, height: 800 }, locale: "en-GB" });
+  const written = [];
+  try {
+    const page = await browser.context.newPage();
+    for (const theme of THEMES) {
+      await page.setContent(frameHtml(theme, `data:image/png;base64,${icon}`));
+      await page.addScriptTag({ path: rendererScript });
+      for (const { id, card } of cards) {
+        await page.evaluate(renderInto, { json: card, hostConfig: hostConfigs[theme] });
+        const path = join(outDir, `${id}-${theme}.png`);
+        await page.locator("#shot").screenshot({ path });
+        written.push(path);
+      }
+    }
+  } finally {
+    await browser.close();
+  }
+  return written;
+}
+
+const [command, input, outDir] = process.argv.slice(2);
+const cards = JSON.parse(readFileSync(input, "utf8"));
+if (command === "check") {
+  process.stdout.write(JSON.stringify(await check(cards)));
+} else if (command === "screenshots") {
+  for (const path of await screenshots(cards, outDir)) console.log(`wrote ${path}`);
+} else {
+  console.error("usage: cards.mjs check CARDS.json | screenshots CARDS.json DIR");
+  process.exit(2);
+}
