@@ -1,0 +1,791 @@
+"""Realistic values for every card template, and where a person's own text lands in them.
+
+`SAMPLES[name]` lists value dicts shaped exactly as the dialogs pass them to
+`render_card(name, **values)`: one or more per template, covering its branches
+(empty lists, errors shown, buttons or none). `TYPED[name]` lists the paths in
+those values that carry text someone typed: form answers sent back with an error,
+notes, descriptions, and names an admin imported. The card tests put hostile text
+and arbitrary text at those paths.
+
+A template without an entry in both maps fails tests/test_cards.py: add one when
+you add a template.
+
+A path is a tuple of keys; "*" means every item of a list or every value of a dict.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+Path = tuple[str | int, ...]
+
+FORM_ID = "4f1c2a9be07d4c35a1d9f0b3c8e2d716"
+OAKFIELD = "Oakfield Primary"
+ERRORS_NOTE = "Please check the fields marked below; nothing has been saved yet."
+
+
+def _coverage_row(school: str, teachers: int, two: str, six: str, per: str, cancelled: str) -> Any:
+    return {
+        "school": school,
+        "teachers": teachers,
+        "two_weeks": two,
+        "six_weeks": six,
+        "per_teacher": per,
+        "cancelled": cancelled,
+        "held": 9,
+    }
+
+
+_SESSION = {
+    "id": 41,
+    "date": "Thu 19 Nov 2026",
+    "status": "Held",
+    "coach": "Priya Shah",
+    "coachee": "Liam Doherty",
+    "strand": "Retrieval practice",
+    "action_step": "Cold-call three pupils before taking hands up",
+    "next_session": "Thu 3 Dec 2026",
+}
+
+_ACTION_ROWS = [
+    {
+        "id": 12,
+        "description": "Embed the phonics catch-up programme in Year 2",
+        "detail": "Owner: Marcus Bell · RAG: amber",
+        "due": "Overdue: was due 6 November 2026",
+        "due_value": "2026-11-06",
+        "overdue": True,
+        "rag": "amber",
+    },
+    {
+        "id": 13,
+        "description": "Share the attendance action plan with governors",
+        "detail": "Owner: nobody yet · RAG: not rated",
+        "due": "Due 4 December 2026",
+        "due_value": "2026-12-04",
+        "overdue": False,
+        "rag": None,
+    },
+]
+
+_COACHEES = [
+    {"title": "Liam Doherty — Oakfield Primary", "value": "15"},
+    {"title": "Hannah Greene — Oakfield Primary", "value": "16"},
+    {"title": "Zoë Fairbairn — Oakfield Primary", "value": "14"},
+]
+_STRANDS = [
+    {"title": "Retrieval practice", "value": "1"},
+    {"title": "Explicit vocabulary instruction", "value": "2"},
+    {"title": "Oracy", "value": "3"},
+]
+_STAGES = [
+    {"title": "Expect", "value": "expect"},
+    {"title": "Monitor", "value": "monitor"},
+    {"title": "Listen and understand", "value": "listen"},
+    {"title": "Facilitate support", "value": "facilitate"},
+    {"title": "Formalise support", "value": "formalise"},
+    {"title": "Enforce", "value": "enforce"},
+]
+_EVIDENCE = {
+    "deep_dive": "Deep dive",
+    "learning_walk": "Learning walk",
+    "book_look": "Book look",
+    "pupil_voice": "Pupil voice",
+}
+_JUDGEMENTS = {"green": "Green: secure", "amber": "Amber: developing", "red": "Red: a concern"}
+_CATEGORIES = [
+    {"title": "Excellence: The school is highly effective.", "value": "excellence"},
+    {"title": "Refinement: The school is good with pockets to refine.", "value": "refinement"},
+    {"title": "Recovery: The school needs focused support.", "value": "recovery"},
+]
+
+SAMPLES: dict[str, list[dict[str, Any]]] = {
+    "actions": [
+        {
+            "title": "Your open actions",
+            "rows": _ACTION_ROWS,
+            "empty": "Nothing open: no action is waiting at your schools.",
+            "view": {},
+            "note": "Marked done: Publish the reading spine on the website",
+            "error": None,
+            "more": "Showing the first 2 of 7; mark some done to see the rest.",
+        },
+        {
+            "title": f"Open actions: {OAKFIELD}",
+            "rows": [],
+            "empty": f"{OAKFIELD} has no open actions.",
+            "view": {"school_id": 2},
+            "note": None,
+            "error": "That action no longer exists.",
+            "more": "",
+        },
+    ],
+    "attendance_close_form": [
+        {
+            "title": "Close concern: 40213, Oakfield Primary",
+            "outcomes": [
+                {"title": "Attendance improved", "value": "improved"},
+                {"title": "Left the school", "value": "left"},
+                {"title": "Other", "value": "other"},
+            ],
+            "values": {"outcome": "other", "note": "Family moved out of area; CME checks done."},
+            "errors": {"outcome": "Choose the outcome."},
+            "data": {"verb": "attendance.close", "form_id": FORM_ID, "concern_id": 8},
+        }
+    ],
+    "attendance_concern": [
+        {
+            "title": "Attendance concern raised",
+            "subtitle": "Oakfield Primary's attendance leads have been told.",
+            "note": None,
+            "good": True,
+            "concern": {
+                "facts": [
+                    ("Pupil", "40213"),
+                    ("School", OAKFIELD),
+                    ("Year group", "Year 4"),
+                    ("Attendance this year", "86.5%"),
+                    ("Unauthorised sessions", "6 in the last 10 school weeks"),
+                    ("Concern", "Persistent absence"),
+                    ("Vulnerable groups", "SEN support, EAL"),
+                    ("Stage", "Listen and understand"),
+                    ("Status", "Open"),
+                    ("Next review", "Review due today"),
+                    ("Raised", "Fri 20 Nov 2026 by Kerry Walsh"),
+                ],
+                "flags": [
+                    ("Persistent absence", "Yes: attendance is 90% or below"),
+                    ("Severe absence", "No: attendance is above 50%"),
+                    ("Penalty notice", "Not yet: fewer than 10 unauthorised sessions"),
+                ],
+                "done_so_far": "Phone call home; first-day calling in place.",
+            },
+            "entries": [
+                {
+                    "heading": "Fri 20 Nov 2026 09:12 · Kerry Walsh · Raised at stage Monitor",
+                    "text": "",
+                },
+                {
+                    "heading": "Mon 23 Nov 2026 15:40 · Kerry Walsh · Action on Mon 23 Nov 2026",
+                    "text": "Met parent; agreed a morning routine and a weekly check-in.",
+                },
+            ],
+            "can_follow": True,
+            "is_open": True,
+            "concern_id": 8,
+        },
+        {
+            "title": "Attendance concern",
+            "subtitle": None,
+            "note": "Closed concerns are kept for the retention period, then anonymised.",
+            "good": False,
+            "concern": {
+                "facts": [("Pupil", "JS"), ("Status", "Closed Mon 2 Nov 2026: Other")],
+                "flags": [("Persistent absence", "No: attendance is above 90%")],
+                "done_so_far": "",
+            },
+            "entries": [],
+            "can_follow": False,
+            "is_open": False,
+            "concern_id": 9,
+        },
+    ],
+    "attendance_counts": [
+        {
+            "title": "Attendance concerns: Waypoint Demo Trust",
+            "intro": "Open concerns, counted. Pupil details are for the school's attendance "
+            "leads and head.",
+            "totals": [
+                ("Open concerns", "7"),
+                ("Persistent absence", "5"),
+                ("Severe absence", "1"),
+                ("Consider a penalty notice", "2"),
+            ],
+            "sections": [
+                ("By school", [(OAKFIELD, "4"), ("Brontë Academy", "3")]),
+                ("By stage", [("Monitor", "3"), ("Facilitate support", "4")]),
+            ],
+        }
+    ],
+    "attendance_form": [
+        {
+            "schools": [
+                {"title": OAKFIELD, "value": "2"},
+                {"title": "Brontë Academy", "value": "3"},
+            ],
+            "year_groups": [
+                {"title": "Reception", "value": "R"},
+                {"title": "Year 4", "value": "4"},
+            ],
+            "concern_types": [
+                {"title": "Persistent absence", "value": "persistent"},
+                {"title": "Lateness", "value": "lateness"},
+            ],
+            "vulnerable_groups": [
+                {"title": "SEN support", "value": "sen_support"},
+                {"title": "EAL", "value": "eal"},
+            ],
+            "stages": _STAGES,
+            "values": {
+                "school": "2",
+                "pupil_ref": "40213",
+                "year_group": "4",
+                "attendance_percent": "86.5",
+                "unauthorised_sessions": "6",
+                "concern_type": "persistent",
+                "vulnerable": "sen_support,eal",
+                "done_so_far": "Phone call home; first-day calling in place.",
+                "stage": "monitor",
+            },
+            "errors": {"pupil_ref": "Use the MIS id or initials, never a name."},
+            "data": {"verb": "attendance.save", "form_id": FORM_ID},
+        },
+        {
+            "schools": [{"title": OAKFIELD, "value": "2"}],
+            "year_groups": [{"title": "Year 4", "value": "4"}],
+            "concern_types": [{"title": "Persistent absence", "value": "persistent"}],
+            "vulnerable_groups": [{"title": "EAL", "value": "eal"}],
+            "stages": _STAGES,
+            "values": {"stage": "monitor", "school": "2"},
+            "errors": {},
+            "data": {"verb": "attendance.save", "form_id": FORM_ID},
+        },
+    ],
+    "attendance_list": [
+        {
+            "title": "Open attendance concerns",
+            "summary": "3 open, the most overdue review first.",
+            "rows": [
+                {
+                    "id": 8,
+                    "heading": "40213 · Year 4",
+                    "detail": "Oakfield Primary · Listen and understand · raised Fri 20 Nov 2026",
+                    "review": "Review overdue by 2 days (Fri 20 Nov 2026)",
+                    "overdue": True,
+                },
+                {
+                    "id": 9,
+                    "heading": "JS · Reception",
+                    "detail": "Brontë Academy · Monitor · raised Mon 16 Nov 2026",
+                    "review": "Review due today",
+                    "overdue": False,
+                },
+            ],
+        }
+    ],
+    "attendance_notice": [
+        {"school": OAKFIELD, "raised": "Fri 20 Nov 2026 at 09:12", "concern_id": 8}
+    ],
+    "attendance_update_form": [
+        {
+            "title": "Update concern: 40213, Oakfield Primary",
+            "stages": _STAGES,
+            "values": {
+                "stage": "facilitate",
+                "action": "Home visit; attendance contract agreed with parent.",
+                "action_on": "2026-11-20",
+                "next_review_on": "2026-12-04",
+            },
+            "errors": {"next_review_on": "Choose a review date after today."},
+            "today": "2026-11-22",
+            "data": {"verb": "attendance.update", "form_id": FORM_ID, "concern_id": 8},
+        }
+    ],
+    "categorise_form": [
+        {
+            "values": {
+                "school_id": "2",
+                "category": "refinement",
+                "decided_on": "2026-11-18",
+                "attendees": "Headteacher, Chair of Governors, Director of Education, SIA",
+                "rationale": "Strong early reading; maths outcomes below national at KS2.",
+                "form_id": FORM_ID,
+            },
+            "errors": {"rationale": "Give the reasons for this category."},
+            "schools": [
+                {"title": OAKFIELD, "value": "2"},
+                {"title": "Brontë Academy", "value": "3"},
+            ],
+            "categories": _CATEGORIES,
+            "form_id": FORM_ID,
+        }
+    ],
+    "category": [
+        {
+            "intro": None,
+            "school": OAKFIELD,
+            "category": "Refinement",
+            "needs_attention": False,
+            "facts": [
+                ("Since", "18 November 2026"),
+                ("Improvement target", "Improve to Excellence within 12–18 months"),
+                ("Target date", "18 May 2028"),
+                ("Last change", "Reinforcement → Refinement on 18 November 2026"),
+            ],
+            "descriptor": "The school is good, with pockets of practice to refine.",
+            "lists": [
+                ("Support it brings", "- Termly SIA visit\n- Subject network meetings"),
+                ("Challenge it brings", "- Standards meeting each term"),
+            ],
+            "note": None,
+            "buttons": [],
+        },
+        {
+            "intro": "Oakfield Primary's category has been updated: Recovery confirmed",
+            "school": OAKFIELD,
+            "category": "Recovery",
+            "needs_attention": True,
+            "facts": [("Since", "18 November 2026")],
+            "descriptor": "",
+            "lists": [("Support it brings", "")],
+            "note": "“Stabilise” is no longer in the trust's framework.",
+            "buttons": [{"title": "My actions", "command": "actions"}],
+        },
+    ],
+    "choose_school": [
+        {
+            "title": "Which school do you mean?",
+            "text": "More than one school is close to “st”.",
+            "choices": [
+                {"title": "St Mary's C of E Primary", "value": "1"},
+                {"title": "Kingsbridge Secondary", "value": "6"},
+            ],
+            "data": {"verb": "category.show"},
+        }
+    ],
+    "coaching_coverage": [
+        {
+            "title": "Coaching coverage — Waypoint Demo Trust",
+            "target": 80,
+            "rows": [
+                _coverage_row(OAKFIELD, 4, "50%", "75%", "1.5", "10%"),
+                _coverage_row("Brontë Academy", 5, "20%", "40%", "0.6", "—"),
+            ],
+            "total": _coverage_row("Waypoint Demo Trust", 9, "33%", "56%", "1", "6%"),
+            "strands": [("Retrieval practice", 5), ("Oracy", 2)],
+        },
+        {
+            "title": f"Coaching coverage — {OAKFIELD}",
+            "target": 80,
+            "rows": [_coverage_row(OAKFIELD, 4, "—", "—", "—", "—")],
+            "total": None,
+            "strands": [],
+        },
+    ],
+    "coaching_form": [
+        {
+            "title": "Log a coaching session",
+            "note": None,
+            "coachees": _COACHEES,
+            "strands": _STRANDS,
+            "values": {"held_on": "2026-11-22", "status": "held"},
+            "errors": {},
+            "data": {"verb": "coaching.save", "form_id": FORM_ID},
+            "today": "2026-11-22",
+        },
+        {
+            "title": "Edit coaching session",
+            "note": "Changes are saved over the session you logged.",
+            "coachees": _COACHEES,
+            "strands": _STRANDS,
+            "values": {
+                "coachee": "15",
+                "held_on": "2026-11-19",
+                "strand": "1",
+                "status": "held",
+                "action_step": "",
+                "notes": "Good pace; questioning to stretch the top group.",
+                "next_session_on": "2026-12-03",
+            },
+            "errors": {"action_step": "Write the one action step you agreed."},
+            "data": {"verb": "coaching.save", "form_id": FORM_ID, "session_id": 41},
+            "today": "2026-11-22",
+        },
+    ],
+    "coaching_mine": [
+        {
+            "name": "Priya Shah",
+            "current": _SESSION | {"coach": "Siân Llewelyn", "coachee": "Priya Shah"},
+            "received": [_SESSION | {"coach": "Siân Llewelyn", "coachee": "Priya Shah"}],
+            "coached": [_SESSION, _SESSION | {"id": 42, "status": "Cancelled", "strand": "—"}],
+            "due": [{"name": "Hannah Greene", "last": "Mon 2 Nov 2026", "days": 20}],
+            "can_log": True,
+        },
+        {
+            "name": "Liam Doherty",
+            "current": None,
+            "received": [_SESSION],
+            "coached": [],
+            "due": [],
+            "can_log": False,
+        },
+    ],
+    "coaching_saved": [
+        {
+            "title": "Coaching session saved",
+            "subtitle": None,
+            "session": _SESSION,
+            "can_edit": True,
+            "session_id": 41,
+        },
+        {
+            "title": "Coaching session",
+            "subtitle": "This session was saved when you first pressed Save.",
+            "session": _SESSION | {"notes": "Good pace; questioning to stretch the top group."},
+            "can_edit": False,
+            "session_id": 41,
+        },
+    ],
+    "coaching_step": [{"session": _SESSION}],
+    "digest_page": [
+        {
+            "title": "All schools — Waypoint Demo Trust",
+            "subtitle": "Page 2 of 8, schools that need attention first",
+            "schools": [
+                {
+                    "name": "Oakfield Primary",
+                    "line": "Recovery · Recovery, 2 overdue actions · actions 4 (2 overdue)",
+                    "attention": True,
+                },
+                {
+                    "name": "Brontë Academy",
+                    "line": "Refinement · actions 1 · coached 85% in 6 weeks · QA 6/6",
+                    "attention": False,
+                },
+            ],
+            "previous": 1,
+            "next": 3,
+        }
+    ],
+    "digest_report": [
+        {
+            "title": "Trust digest 2026-W50: 3 recipients",
+            "counts": [("Delivered", "1"), ("Pending", "0"), ("Recipient gone", "1")],
+            "not_reached": [
+                ("Recipient gone (blocked, removed or not installed)", "Helen Ashworth"),
+                ("Failed", "Zoë Fairbairn"),
+            ],
+        }
+    ],
+    "digest_school": [
+        {
+            "title": "Weekly digest — St Mary's C of E Primary",
+            "subtitle": "Week of Thursday 10 December 2026",
+            "reasons": "Recovery, 1 overdue action, QA 3/5",
+            "facts": [
+                ("Category", "Recovery"),
+                ("Actions", "4 open, 1 overdue, 2 due in 2 weeks"),
+                ("QA", "3 of 5 submitted for Autumn term 2026-27 (missing: Art, History)"),
+                ("Coaching", "40% of teachers in 2 weeks, 75% in 6 weeks"),
+                ("Attendance", "3 open concerns (2 persistent, 1 severe)"),
+            ],
+        }
+    ],
+    "digest_trust": [
+        {
+            "title": "Weekly digest — Waypoint Demo Trust",
+            "subtitle": "Week of Monday 7 December 2026 · 6 schools",
+            "distribution": [("Excellence", 1), ("Refinement", 2), ("Recovery", 1), ("Repair", 0)],
+            "distribution_text": "Schools by category: Excellence 1, Refinement 2, Recovery 1",
+            "attention_heading": "Needs attention (2)",
+            "attention": [
+                {
+                    "name": "Oakfield Primary",
+                    "line": "Recovery · Recovery, 1 red action · actions 2 (1 overdue)",
+                },
+                {"name": "Ysgol Gymraeg Llwyncelyn", "line": "Refinement · coaching 40%"},
+            ],
+            "more_attention": "and 3 more: Show all schools",
+            "others": [{"name": "Brontë Academy", "line": "Excellence · actions 0 · QA 6/6"}],
+            "more_others": None,
+            "attendance": "7 open across the trust: 5 persistent absence, 1 severe absence.",
+            "changes": [
+                "Riverside Primary is now Refinement",
+                "4 actions done, 2 new",
+                "31 coaching sessions held",
+            ],
+        }
+    ],
+    "help": [
+        {
+            "title": "What I can do for you, Marcus",
+            "intro": "Type one of these, or press its button. Small typos are fine.",
+            "commands": [
+                {
+                    "key": "help",
+                    "title": "Help",
+                    "summary": "What I can do for you",
+                    "example": "help",
+                },
+                {
+                    "key": "actions",
+                    "title": "My actions",
+                    "summary": "Open actions at your school",
+                    "example": "my actions",
+                },
+                {
+                    "key": "category",
+                    "title": "Our category",
+                    "summary": "A school's category, what it brings, and the last change",
+                    "example": "category oakfield",
+                },
+            ],
+        }
+    ],
+    "notice": [
+        {
+            "title": "Marcus Bell",
+            "text": "This is what Waypoint knows about you. Your trust admin can change it.",
+            "facts": [
+                ("Trust", "Waypoint Demo Trust"),
+                ("Roles", "Headteacher"),
+                ("Schools", OAKFIELD),
+            ],
+            "buttons": [{"title": "Help", "command": "help"}],
+        },
+        {
+            "title": "Oakfield Primary has no category yet",
+            "text": "No category has been recorded for this school.",
+            "facts": [],
+            "buttons": [],
+        },
+    ],
+    "qa_form": [
+        {
+            "title": "QA summary: Autumn term 2026-27",
+            "note": "Open until Fri 18 Dec 2026.",
+            "resubmissions": ["You submitted on Mon 16 Nov 2026 — this will be version 2."],
+            "targets": [
+                {"title": f"Mathematics at {OAKFIELD}", "value": "2:Mathematics"},
+                {"title": "Science at Brontë Academy", "value": "3:Science"},
+            ],
+            "values": {
+                "target": "2:Mathematics",
+                "strengths": "Fluency practice is daily and well paced.",
+                "areas_for_development": "",
+                "evidence": "deep_dive,book_look",
+                "judgement": "amber",
+                "actions": "Reasoning CPD for Years 3–6 in spring.",
+                "cpd": "",
+            },
+            "errors": {"areas_for_development": "Write the areas for development."},
+            "evidence": _EVIDENCE,
+            "judgements": _JUDGEMENTS,
+            "max_text": 4000,
+            "data": {"verb": "qa.save", "form_id": FORM_ID},
+        },
+        {
+            "title": "QA summary: Autumn term 2026-27",
+            "note": "Open until Fri 18 Dec 2026.",
+            "resubmissions": [],
+            "targets": [{"title": f"Mathematics at {OAKFIELD}", "value": "2:Mathematics"}],
+            "values": {},
+            "errors": {},
+            "evidence": _EVIDENCE,
+            "judgements": _JUDGEMENTS,
+            "max_text": 4000,
+            "data": {
+                "verb": "qa.save",
+                "form_id": FORM_ID,
+                "school_id": 2,
+                "subject": "Mathematics",
+            },
+        },
+    ],
+    "qa_status": [
+        {
+            "title": f"QA summaries at {OAKFIELD}: Autumn term 2026-27",
+            "note": "Open until Fri 18 Dec 2026. 1 of 2 subjects submitted.",
+            "sections": [
+                {
+                    "heading": f"{OAKFIELD}: submitted",
+                    "items": [
+                        {
+                            "text": "Mathematics: Zoë Fairbairn on Mon 16 Nov 2026, Amber",
+                            "button": {
+                                "title": "View",
+                                "data": {"verb": "qa.show", "summary_id": 3},
+                            },
+                        }
+                    ],
+                    "empty": "No summary yet this term.",
+                },
+                {
+                    "heading": f"{OAKFIELD}: not yet submitted",
+                    "items": [{"text": "English: Daniel Okoro", "button": None}],
+                    "empty": "Every subject has submitted.",
+                },
+                {"heading": "Brontë Academy: submitted", "items": [], "empty": "None yet."},
+            ],
+        }
+    ],
+    "qa_summary": [
+        {
+            "title": "QA summary submitted",
+            "subtitle": "Thank you. This is version 2 for the term; the latest one counts.",
+            "facts": [
+                ("Subject", "Mathematics"),
+                ("School", OAKFIELD),
+                ("Term", "Autumn term 2026-27"),
+                ("Judgement", "Amber: developing"),
+                ("Evidence", "Deep dive, Book look"),
+            ],
+            "sections": [
+                ("Strengths", "Fluency practice is daily and well paced."),
+                ("Areas for development", "Reasoning in upper KS2."),
+                ("CPD delivered", "None recorded"),
+            ],
+        }
+    ],
+    "store_down": [
+        {
+            "data": {
+                "verb": "coaching.save",
+                "form_id": FORM_ID,
+                "coachee": "15",
+                "notes": "Good pace; questioning to stretch the top group.",
+            }
+        }
+    ],
+    "visit_form": [
+        {
+            "school": OAKFIELD,
+            "school_id": 2,
+            "number": 4,
+            "values": {"visited_on": "2026-11-20", "number": "4", "owner_id": "12"},
+            "errors": {},
+            "owners": [
+                {"title": "Nobody yet", "value": "nobody"},
+                {"title": "Marcus Bell", "value": "12"},
+                {"title": "Priya Shah", "value": "13"},
+            ],
+            "earlier": [
+                {
+                    "input": "rag_12",
+                    "description": "Embed the phonics catch-up programme in Year 2",
+                    "detail": "Due 6 November 2026 · Last rated amber",
+                },
+                {
+                    "input": "rag_13",
+                    "description": "Share the attendance action plan with governors",
+                    "detail": "No due date · Not rated yet",
+                },
+            ],
+            "more_earlier": "3 more open actions can be rated at the next visit.",
+            "form_id": FORM_ID,
+        },
+        {
+            "school": OAKFIELD,
+            "school_id": 2,
+            "number": None,
+            "values": {
+                "visited_on": "2026-11-20",
+                "number": "four",
+                "focus": "Early reading; safeguarding update",
+                "strengths": "Phonics teaching is consistent across KS1.",
+                "risks": "",
+                "next_steps": "Embed catch-up in Year 2\nReview the reading spine",
+                "owner_id": "12",
+                "next_visit_on": "2026-11-01",
+                "due_on": "",
+                "form_id": FORM_ID,
+            },
+            "errors": {"next_visit_on": "The next visit must come after this one."},
+            "owners": [{"title": "Nobody yet", "value": "nobody"}],
+            "earlier": [],
+            "more_earlier": "",
+            "form_id": FORM_ID,
+        },
+    ],
+}
+
+TYPED: dict[str, tuple[Path, ...]] = {
+    "actions": (("rows", "*", "description"), ("rows", "*", "detail"), ("title",), ("note",)),
+    "attendance_close_form": (("values", "*"), ("title",)),
+    "attendance_concern": (
+        ("concern", "facts", "*", 1),
+        ("concern", "done_so_far"),
+        ("entries", "*", "text"),
+        ("entries", "*", "heading"),
+    ),
+    "attendance_counts": (("title",), ("sections", "*", 1, "*", 0)),
+    "attendance_form": (("values", "*"), ("schools", "*", "title")),
+    "attendance_list": (("rows", "*", "heading"), ("rows", "*", "detail")),
+    "attendance_notice": (("school",),),
+    "attendance_update_form": (("values", "*"), ("title",)),
+    "categorise_form": (("values", "*"), ("schools", "*", "title"), ("categories", "*", "title")),
+    "category": (("school",), ("category",), ("facts", "*", 1), ("descriptor",), ("lists", "*", 1)),
+    "choose_school": (("choices", "*", "title"), ("text",)),
+    "coaching_coverage": (("title",), ("rows", "*", "school"), ("strands", "*", 0)),
+    "coaching_form": (("values", "*"), ("coachees", "*", "title"), ("strands", "*", "title")),
+    "coaching_mine": (
+        ("current", "action_step"),
+        ("current", "coach"),
+        ("coached", "*", "coachee"),
+        ("received", "*", "strand"),
+        ("due", "*", "name"),
+    ),
+    "coaching_saved": (("session", "*"),),
+    "coaching_step": (("session", "action_step"), ("session", "coach"), ("session", "strand")),
+    "digest_page": (("schools", "*", "name"), ("schools", "*", "line")),
+    "digest_report": (("not_reached", "*", 1),),
+    "digest_school": (("title",), ("facts", "*", 1)),
+    "digest_trust": (
+        ("attention", "*", "name"),
+        ("others", "*", "name"),
+        ("changes", "*"),
+        ("distribution_text",),
+    ),
+    "help": (("title",),),
+    "notice": (("title",), ("facts", "*", 1)),
+    "qa_form": (("values", "*"), ("targets", "*", "title"), ("resubmissions", "*")),
+    "qa_status": (("sections", "*", "items", "*", "text"), ("title",)),
+    "qa_summary": (("facts", "*", 1), ("sections", "*", 1)),
+    "store_down": (("data", "*"),),
+    "visit_form": (
+        ("values", "*"),
+        ("school",),
+        ("owners", "*", "title"),
+        ("earlier", "*", "description"),
+    ),
+}
+
+
+def substitute(values: dict[str, Any], path: Path, text: str) -> dict[str, Any]:
+    """A deep copy of `values` with `text` at every place `path` names."""
+    result = copy.deepcopy(values)
+    _put(result, path, text)
+    return result
+
+
+def with_text(values: dict[str, Any], paths: tuple[Path, ...], text: str) -> dict[str, Any]:
+    result = values
+    for path in paths:
+        result = substitute(result, path, text)
+    return result
+
+
+def _put(node: Any, path: Path, text: str) -> Any:
+    """`node` with `text` placed along `path` (tuples are rebuilt, the rest changed in place)."""
+    if not path:
+        return text
+    key, rest = path[0], path[1:]
+    if isinstance(node, dict):
+        keys = list(node) if key == "*" else [key] if key in node else []
+        for name in keys:
+            node[name] = _put(node[name], rest, text)
+        return node
+    if isinstance(node, list | tuple):
+        indexes = range(len(node)) if key == "*" else [key] if isinstance(key, int) else []
+        items = list(node)
+        for index in indexes:
+            if index < len(items):
+                items[index] = _put(items[index], rest, text)
+        return tuple(items) if isinstance(node, tuple) else _replace_list(node, items)
+    return node
+
+
+def _replace_list(node: list[Any], items: list[Any]) -> list[Any]:
+    node[:] = items
+    return node

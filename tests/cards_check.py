@@ -1,0 +1,247 @@
+"""Rendering every card template, and the checks each rendered card must pass.
+
+Used by tests/test_cards.py and by `make screenshots` (tests/card_screenshots.py).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cards.render import _environment
+from tests.card_samples import SAMPLES, TYPED, with_text
+from tests.official import TOOLS, adaptive_card_validator, schema_problems
+
+RENDERER = TOOLS / "browser" / "cards.mjs"
+# Text a person could type, at its most awkward: JSON and template syntax, markup,
+# mentions, emoji, right-to-left scripts, control characters, a 2,000-character note.
+HOSTILE = (
+    'She said "no" \\ then \\"yes\\" \\u0022 \'single\'',
+    "line one\nline two\r\n\ttabbed\u2028separated\u2029",
+    "{{ title }} {% if true %}x{% endif %} {# note #} {{",
+    "${title} ${{APP_ID}} ${$root.body[0]} $when",
+    "<at>Marcus Bell</at> <script>alert(1)</script> &amp; </p> ]]>",
+    "👩🏽‍🏫 📚✅ 🇬🇧 café Zoë Ní Bhriain",
+    "المعلمة قالت: ممتاز — המורה אמרה: מצוין",
+    "nul\x00 bell\x07 escape\x1b delete\x7f",
+    "   ",
+    (
+        "Long note: retrieval practice at the start of each lesson, cold calling, "
+        "mini whiteboards. " * 25
+    )[:2000],
+)
+# Teams refuses a card bigger than this in a message.
+MAX_CARD_BYTES = 28 * 1024
+
+
+@dataclass(frozen=True)
+class RenderedCard:
+    template: str
+    label: str
+    text: str
+    typed: str | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.template}: {self.label}"
+
+
+def render_text(template: str, values: dict[str, Any]) -> str:
+    """The template's raw output, before it is parsed as JSON."""
+    return _environment().get_template(f"{template}.json.j2").render(**values)
+
+
+def realistic(template: str) -> Iterator[RenderedCard]:
+    for index, values in enumerate(SAMPLES.get(template, [])):
+        yield RenderedCard(template, f"sample {index + 1}", render_text(template, values))
+
+
+def hostile(template: str) -> Iterator[RenderedCard]:
+    paths = TYPED.get(template, ())
+    for index, values in enumerate(SAMPLES.get(template, [])):
+        for number, text in enumerate(HOSTILE):
+            yield RenderedCard(
+                template,
+                f"sample {index + 1}, hostile text {number + 1}",
+                render_text(template, with_text(values, paths, text)),
+                typed=text,
+            )
+
+
+def json_problems(card: RenderedCard) -> list[str]:
+    try:
+        parsed = json.loads(card.text)
+    except json.JSONDecodeError as error:
+        line = card.text.splitlines()[error.lineno - 1] if card.text else ""
+        return [f"{card.id}: not JSON: {error.msg} at line {error.lineno}: {line.strip()[:160]}"]
+    if not isinstance(parsed, dict) or parsed.get("type") != "AdaptiveCard":
+        return [f"{card.id}: not an AdaptiveCard object"]
+    problems = []
+    if parsed.get("version") != "1.5":
+        problems.append(f"{card.id}: version is {parsed.get('version')!r}, not '1.5'")
+    if card.typed is not None and card.typed not in "\n".join(strings_of(parsed)):
+        problems.append(f"{card.id}: the typed text does not appear intact on the card")
+    return problems
+
+
+def strings_of(node: Any) -> Iterator[str]:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for value in node.values():
+            yield from strings_of(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from strings_of(item)
+
+
+def schema_check(card: RenderedCard) -> list[str]:
+    parsed = json.loads(card.text)
+    problems = [f"{card.id}: Teams: {p}" for p in teams_extension_problems(parsed)]
+    standard = schema_view(parsed)
+    problems += [f"{card.id}: {p}" for p in schema_problems(adaptive_card_validator(), standard)]
+    return problems
+
+
+# -- Teams' own extensions ---------------------------------------------------------
+#
+# Neither the Adaptive Card schema nor the renderer knows the card's `msteams`
+# property or Teams' charts (`Chart.*`); they are checked here and removed before
+# the schema and renderer checks. The type-ahead choice set (`"style": "filtered"`,
+# Adaptive Cards 1.5 in Teams) is known to the renderer but missing from the
+# official schema-1.5.json: it is checked here and shown to the schema as "compact".
+
+CHART_TYPES = frozenset(
+    {
+        "Chart.Donut",
+        "Chart.Pie",
+        "Chart.Gauge",
+        "Chart.Line",
+        "Chart.HorizontalBar",
+        "Chart.HorizontalBar.Stacked",
+        "Chart.VerticalBar",
+        "Chart.VerticalBar.Grouped",
+    }
+)
+
+
+def teams_extension_problems(card: dict[str, Any]) -> list[str]:
+    problems = []
+    msteams = card.get("msteams")
+    if msteams is not None:
+        if not isinstance(msteams, dict):
+            return ["msteams must be an object"]
+        unknown = set(msteams) - {"width", "entities"}
+        if unknown:
+            problems.append(f"msteams has unknown properties: {sorted(unknown)}")
+        if "width" in msteams and msteams["width"] != "Full":
+            problems.append(f"msteams.width must be 'Full', not {msteams['width']!r}")
+        texts = "\n".join(
+            element.get("text", "")
+            for element in _elements(card)
+            if element.get("type") == "TextBlock" and isinstance(element.get("text"), str)
+        )
+        for index, entity in enumerate(msteams.get("entities") or []):
+            where = f"msteams.entities[{index}]"
+            if entity.get("type") != "mention":
+                problems.append(f"{where}: type must be 'mention'")
+            mentioned = entity.get("mentioned") or {}
+            if not (
+                isinstance(mentioned.get("id"), str) and isinstance(mentioned.get("name"), str)
+            ):
+                problems.append(f"{where}: mentioned needs an id and a name")
+            text = entity.get("text")
+            if not (isinstance(text, str) and text.startswith("<at>") and text.endswith("</at>")):
+                problems.append(f"{where}: text must be <at>…</at>")
+            elif text not in texts:
+                problems.append(f"{where}: {text} appears in no TextBlock")
+    for element in _elements(card):
+        kind = element.get("type")
+        filtered = kind == "Input.ChoiceSet" and element.get("style") == "filtered"
+        if filtered and element.get("isMultiSelect"):
+            # The renderer draws a multi-select as checkboxes whatever its style.
+            problems.append(f"{element.get('id')}: a filtered choice set picks one choice")
+        if isinstance(kind, str) and kind.startswith("Chart."):
+            if kind not in CHART_TYPES:
+                problems.append(f"{kind}: not a Teams chart type")
+            if not isinstance(element.get("data"), list) or not element["data"]:
+                problems.append(f"{kind}: needs a non-empty data list")
+    return problems
+
+
+def schema_view(card: dict[str, Any]) -> dict[str, Any]:
+    """The card as the schema knows it: no msteams, no charts, filtered shown as compact."""
+    return _standard(card, filtered_as_compact=True)
+
+
+def renderer_view(card: dict[str, Any]) -> dict[str, Any]:
+    """The card as the JavaScript renderer knows it: no msteams, no charts."""
+    return _standard(card, filtered_as_compact=False)
+
+
+def _standard(card: dict[str, Any], *, filtered_as_compact: bool) -> dict[str, Any]:
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            filtered = node.get("type") == "Input.ChoiceSet" and node.get("style") == "filtered"
+            if filtered and filtered_as_compact:
+                node = {**node, "style": "compact"}
+            return {key: strip(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [
+                strip(item)
+                for item in node
+                if not (isinstance(item, dict) and str(item.get("type", "")).startswith("Chart."))
+            ]
+        return node
+
+    stripped: dict[str, Any] = strip({k: v for k, v in card.items() if k != "msteams"})
+    return stripped
+
+
+def _elements(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if "type" in node:
+            yield node
+        for value in node.values():
+            yield from _elements(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _elements(item)
+
+
+# -- the JavaScript renderer -------------------------------------------------------
+
+
+def renderer_warnings(cards: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Every card through the official renderer, light and dark, in one browser session.
+
+    Returns each card's warnings, each prefixed with the host config's theme.
+    """
+    payload = [{"id": card_id, "card": renderer_view(card)} for card_id, card in cards.items()]
+    with tempfile.TemporaryDirectory(prefix="waypoint-cards-") as directory:
+        path = Path(directory) / "cards.json"
+        path.write_text(json.dumps(payload), encoding="utf-8")
+        done = subprocess.run(
+            ["node", str(RENDERER), "check", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            cwd=TOOLS,
+            env={**os.environ, "NODE_NO_WARNINGS": "1"},
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"the renderer check did not run: {done.stderr.strip()[-2000:]}")
+    answer = json.loads(done.stdout)
+    warnings: dict[str, list[str]] = {card_id: [] for card_id in cards}
+    for result in answer["results"]:
+        warnings[result["id"]] += [f"{result['theme']}: {w}" for w in result["warnings"]]
+    if answer["pageErrors"]:
+        raise RuntimeError(f"the renderer's page failed: {answer['pageErrors']}")
+    return warnings

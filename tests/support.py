@@ -1,0 +1,238 @@
+"""Test helpers: Teams-shaped activities, a small seeded trust, servers on loopback."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.app import Waypoint, build_waypoint, create_app
+from bot.settings import Settings
+from storage.models import Base, Person, PersonRole, PersonSchool, PersonSubject, School, Trust
+
+TENANT = "11111111-1111-4111-8111-111111111111"
+OTHER_TENANT = "22222222-2222-4222-8222-222222222222"
+HEAD = "aaaaaaaa-0000-4000-8000-000000000001"
+TEACHER = "aaaaaaaa-0000-4000-8000-000000000002"
+ADMIN = "aaaaaaaa-0000-4000-8000-000000000003"
+TRUST_LEAD = "aaaaaaaa-0000-4000-8000-000000000004"
+SUBJECT_LEAD = "aaaaaaaa-0000-4000-8000-000000000005"
+STRANGER = "aaaaaaaa-0000-4000-8000-0000000000ff"
+BOT_ID = "28:waypoint-bot"
+
+_ids = itertools.count(1)
+
+
+@dataclass
+class Seeded:
+    trust_id: int
+    school_ids: dict[str, int] = field(default_factory=dict)
+    person_ids: dict[str, int] = field(default_factory=dict)
+
+
+async def seed_trust(
+    sessions: async_sessionmaker[AsyncSession], *, tenant: str = TENANT, name: str = "Test Trust"
+) -> Seeded:
+    """A trust with two schools and one person in each of several roles."""
+    async with sessions.begin() as session:
+        trust = Trust(tenant_id=tenant, name=name)
+        session.add(trust)
+        await session.flush()
+        seeded = Seeded(trust_id=trust.id)
+        for urn, school_name in (("100001", "Oakfield Primary"), ("100002", "St Mary's C of E")):
+            school = School(trust_id=trust.id, urn=urn, name=school_name, phase="primary")
+            session.add(school)
+            await session.flush()
+            seeded.school_ids[urn] = school.id
+        people = [
+            (HEAD, "Hana Head", ["head"], ["100001"], []),
+            (TEACHER, "Tom Teacher", ["teacher"], ["100001"], []),
+            (ADMIN, "Ada Admin", ["admin"], [], []),
+            (TRUST_LEAD, "Tess Lead", ["trust_lead"], [], []),
+            (SUBJECT_LEAD, "Sam Subject", ["subject_lead", "teacher"], ["100002"], ["History"]),
+        ]
+        for aad, display, roles, urns, subjects in people:
+            person = Person(
+                trust_id=trust.id,
+                aad_object_id=aad,
+                email=f"{display.split()[0].lower()}@example.org",
+                display_name=display,
+            )
+            person.roles = [PersonRole(role=r) for r in roles]
+            person.schools = [PersonSchool(school_id=seeded.school_ids[u]) for u in urns]
+            person.subjects = [PersonSubject(subject=s) for s in subjects]
+            session.add(person)
+            await session.flush()
+            seeded.person_ids[aad] = person.id
+    return seeded
+
+
+def message(
+    text: str,
+    *,
+    user: str = HEAD,
+    tenant: str = TENANT,
+    service_url: str = "https://smba.example.invalid/emea/",
+    expect_replies: bool = False,
+    activity_id: str | None = None,
+    conversation_id: str = "a:personal-chat-1",
+    value: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A message activity shaped as Teams sends it to a bot in a personal chat."""
+    body: dict[str, Any] = {
+        "type": "message",
+        "id": activity_id or f"1700000000{next(_ids):06d}",
+        "timestamp": "2026-11-22T10:00:00.000Z",
+        "serviceUrl": service_url,
+        "channelId": "msteams",
+        "from": {"id": f"29:{user}", "name": "Someone", "aadObjectId": user},
+        "conversation": {
+            "conversationType": "personal",
+            "tenantId": tenant,
+            "id": conversation_id,
+        },
+        "recipient": {"id": BOT_ID, "name": "Waypoint"},
+        "textFormat": "plain",
+        "locale": "en-GB",
+        "text": text,
+        "channelData": {"tenant": {"id": tenant}},
+        "entities": [{"type": "clientInfo", "locale": "en-GB", "country": "GB"}],
+    }
+    if value is not None:
+        body["value"] = value
+    if expect_replies:
+        body["deliveryMode"] = "expectReplies"
+    return body
+
+
+def execute(
+    verb: str,
+    data: dict[str, Any] | None = None,
+    *,
+    user: str = HEAD,
+    tenant: str = TENANT,
+    service_url: str = "https://smba.example.invalid/emea/",
+) -> dict[str, Any]:
+    """An `adaptiveCard/action` invoke, as Teams sends an Action.Execute."""
+    body = message("", user=user, tenant=tenant, service_url=service_url)
+    body.pop("text")
+    body.update(
+        type="invoke",
+        name="adaptiveCard/action",
+        value={
+            "action": {"type": "Action.Execute", "verb": verb, "data": data or {}},
+            "trigger": "manual",
+        },
+    )
+    return body
+
+
+def cards_in(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [
+        a["content"]
+        for activity in activities
+        for a in activity.get("attachments") or []
+        if a.get("contentType") == "application/vnd.microsoft.card.adaptive"
+    ]
+
+
+def card_text(card: dict[str, Any]) -> str:
+    """Every string shown on a card, joined: what a person would read."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in ("text", "title", "value", "label", "placeholder") and isinstance(
+                    value, str
+                ):
+                    found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return "\n".join(found)
+
+
+async def count_rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Rows per table: to show that a request changed nothing."""
+    async with sessions() as session:
+        return {
+            table.name: int(await session.scalar(select(func.count()).select_from(table)) or 0)
+            for table in Base.metadata.sorted_tables
+        }
+
+
+@dataclass
+class Connector:
+    """A loopback Bot Connector: records what the bot posts into conversations."""
+
+    posted: list[dict[str, Any]] = field(default_factory=list)
+    url: str = ""
+
+    def app(self) -> web.Application:
+        async def post_activity(request: web.Request) -> web.Response:
+            body = await request.json()
+            self.posted.append(
+                {
+                    "path": request.path,
+                    "conversation": request.match_info["conversation"],
+                    "activity": body,
+                    "authorization": request.headers.get("Authorization"),
+                }
+            )
+            return web.json_response({"id": f"reply-{len(self.posted)}"})
+
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation}/activities", post_activity)
+        app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", post_activity)
+        return app
+
+
+@asynccontextmanager
+async def loopback_connector() -> AsyncIterator[Connector]:
+    connector = Connector()
+    server = TestServer(connector.app(), host="127.0.0.1")
+    await server.start_server()
+    connector.url = str(server.make_url("/"))
+    try:
+        yield connector
+    finally:
+        await server.close()
+
+
+@asynccontextmanager
+async def serve_waypoint(
+    engine: AsyncEngine, settings: Settings | None = None
+) -> AsyncIterator[tuple[TestClient[web.Request, web.Application], Waypoint]]:
+    """The real aiohttp app on a loopback port, over the given store."""
+    waypoint = build_waypoint(settings or Settings(), engine=engine)
+    # Tests compose digests when they mean to; the weekly tick would do it mid-test.
+    waypoint.scheduler = False
+    app = create_app(waypoint)
+    # The test owns the engine; the app must not dispose it on shutdown.
+    app.on_cleanup.clear()
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    try:
+        yield client, waypoint
+    finally:
+        await client.close()
+        await waypoint.notifier.drain()
+        await waypoint.connector.close()
+        waypoint.worker.stop()
+
+
+def dumps(body: Any) -> str:
+    return json.dumps(body)

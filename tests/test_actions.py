@@ -1,0 +1,270 @@
+"""`my actions`, "Mark done" and "Update" over HTTP, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+from sqlalchemy import event, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.settings import Settings
+from storage.actions import action_history, open_actions, overdue_actions
+from storage.models import AuditEvent, SchoolAction
+from tests.improvement import (
+    OTHER_HEAD,
+    SIA,
+    Sessions,
+    add_actions,
+    find,
+    invoke,
+    only_card,
+    say,
+    seed_improvement,
+    stored_rows,
+    submit,
+    texts,
+)
+from tests.support import (
+    ADMIN,
+    HEAD,
+    TEACHER,
+    TRUST_LEAD,
+    Seeded,
+    card_text,
+    seed_trust,
+    serve_waypoint,
+)
+
+SETTINGS = Settings(_env_file=None)
+TODAY = date.today()
+PAST = TODAY - timedelta(days=10)
+LONG_PAST = TODAY - timedelta(days=40)
+FUTURE = TODAY + timedelta(days=20)
+
+
+async def seeded_with_actions(sessions: Sessions) -> tuple[Seeded, dict[str, int]]:
+    seeded = await seed_improvement(sessions, await seed_trust(sessions))
+    head = seeded.person_ids[HEAD]
+    ids: dict[str, int] = {}
+    [ids["later"]] = await add_actions(
+        sessions, seeded, "100001", ["Book audit"], due_on=FUTURE, owner_id=head
+    )
+    [ids["overdue"]] = await add_actions(
+        sessions, seeded, "100001", ["Phonics training"], due_on=PAST, number=2, owner_id=head
+    )
+    [ids["st_marys"]] = await add_actions(
+        sessions, seeded, "100002", ["St Mary's attendance plan"], due_on=LONG_PAST
+    )
+    [ids["st_marys_later"]] = await add_actions(
+        sessions, seeded, "100002", ["St Mary's maths"], due_on=FUTURE, number=2
+    )
+    return seeded, ids
+
+
+def descriptions(card: dict[str, object]) -> list[str]:
+    return [block["text"] for block in find(card, weight="Bolder") if "text" in block][1:]
+
+
+async def test_a_head_sees_their_schools_open_actions_overdue_first(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    await seeded_with_actions(sessions)
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+        card = only_card(await say(client, "my actions", user=HEAD))
+    assert descriptions(card) == ["Phonics training", "Book audit"]
+    shown = card_text(card)
+    assert f"Overdue: was due {PAST.day} {PAST:%B %Y}" in shown
+    assert "Owner: Hana Head" in shown
+    assert "St Mary's" not in shown
+
+
+async def test_an_adviser_sees_their_schools_and_a_trust_lead_the_overdue_across_the_trust(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    await seeded_with_actions(sessions)
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+        adviser = only_card(await say(client, "my actions", user=SIA))
+        lead = only_card(await say(client, "my actions", user=TRUST_LEAD))
+        admin = await say(client, "overdue actions", user=ADMIN)
+        one_school = only_card(await say(client, "my actions st marys", user=TRUST_LEAD))
+        teacher = await say(client, "my actions", user=TEACHER)
+    assert descriptions(adviser) == ["Phonics training", "Book audit"]
+    assert "Overdue actions across Test Trust" in card_text(lead)
+    assert descriptions(lead) == ["St Mary's attendance plan", "Phonics training"]
+    assert "St Mary's C of E" in card_text(lead) and "Oakfield Primary" in card_text(lead)
+    # Admins load data; actions are worked by heads, advisers and trust leads (issue 6).
+    assert "You don't have access to My actions" in texts(admin)
+    assert descriptions(one_school) == ["St Mary's attendance plan", "St Mary's maths"]
+    assert "You don't have access to My actions" in texts(teacher)
+
+
+async def test_a_head_asking_for_another_schools_actions_is_refused(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded, _ = await seeded_with_actions(sessions)
+    before = await stored_rows(sessions)
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+        refused = await say(client, "my actions st marys", user=HEAD)
+        chosen = await submit(
+            client,
+            {"verb": "actions.show", "school_id": str(seeded.school_ids["100002"])},
+            user=HEAD,
+        )
+        own = only_card(await say(client, "my actions oakfield", user=HEAD))
+    assert texts(refused) == "You don't have access to St Mary's C of E's actions."
+    assert texts(chosen) == "You don't have access to St Mary's C of E's actions."
+    assert "attendance plan" not in json.dumps(refused) + json.dumps(chosen)
+    assert descriptions(own) == ["Phonics training", "Book audit"]
+    assert await stored_rows(sessions) == {**before, "audit_event": before["audit_event"] + 2}
+
+
+async def test_mark_done_as_an_invoke_returns_the_refreshed_card_without_the_action(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded, ids = await seeded_with_actions(sessions)
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+        card = only_card(await say(client, "my actions", user=HEAD))
+        # The card's own button: Action.Execute with an Action.Submit fallback.
+        [button] = [
+            a
+            for a in find(card, type="Action.Execute", verb="actions.done")
+            if a["data"]["action_id"] == ids["overdue"]
+        ]
+        assert button["fallback"]["type"] == "Action.Submit"
+        assert button["fallback"]["data"]["verb"] == "actions.done"
+        body = await invoke(client, button["verb"], button["data"], user=HEAD)
+        # Clicked twice (or redelivered): harmless.
+        second = await invoke(client, button["verb"], button["data"], user=HEAD)
+    assert body["statusCode"] == 200
+    assert body["type"] == "application/vnd.microsoft.card.adaptive"
+    refreshed = body["value"]
+    assert descriptions(refreshed) == ["Book audit"]
+    assert "Marked done: Phonics training" in card_text(refreshed)
+    assert descriptions(second["value"]) == ["Book audit"]
+    assert "That action was already closed." in card_text(second["value"])
+    async with sessions() as session:
+        action = await session.get(SchoolAction, ids["overdue"])
+        history = await action_history(session, action_id=ids["overdue"])
+    assert action is not None and action.status == "done"
+    assert [(e.kind, e.value, e.by_person_id) for e in history] == [
+        ("status", "done", seeded.person_ids[HEAD])
+    ]
+
+
+async def test_mark_done_through_the_submit_fallback(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    _, ids = await seeded_with_actions(sessions)
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+        card = only_card(await say(client, "my actions", user=HEAD))
+        [button] = [
+            a
+            for a in find(card, type="Action.Execute", verb="actions.done")
+            if a["data"]["action_id"] == ids["later"]
+        ]
+        answer = only_card(await submit(client, button["fallback"]["data"], user=HEAD))
+    assert descriptions(answer) == ["Phonics training"]
+    assert "Marked done: Book audit" in card_text(answer)
+
+
+async def test_marking_another_schools_action_is_refused_and_changes_nothing(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded, ids = await seeded_with_actions(sessions)
+    before = await stored_rows(sessions)
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+        body = await invoke(client, "actions.done", {"action_id": ids["st_marys"]}, user=HEAD)
+        update = await invoke(
+            client,
+            "actions.update",
+            {"action_id": ids["st_marys"], f"rag_{ids['st_marys']}": "green"},
+            user=HEAD,
+        )
+    assert body["value"] == "You don't have access to St Mary's C of E's actions."
+    assert update["value"] == "You don't have access to St Mary's C of E's actions."
+    assert await stored_rows(sessions) == {**before, "audit_event": before["audit_event"] + 2}
+    async with sessions() as session:
+        action = await session.get(SchoolAction, ids["st_marys"])
+        events = (
+            await session.scalars(select(AuditEvent).where(AuditEvent.outcome == "refused"))
+        ).all()
+    assert action is not None and (action.status, action.rag) == ("open", None)
+    assert {(e.action, e.school_id) for e in events} == {
+        ("actions.done", seeded.school_ids["100002"]),
+        ("actions.update", seeded.school_ids["100002"]),
+    }
+
+
+async def test_update_rates_and_reschedules_keeping_history(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded, ids = await seeded_with_actions(sessions)
+    new_due = TODAY + timedelta(days=60)
+    action_id = ids["st_marys"]
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+        card = only_card(await say(client, "my actions", user=OTHER_HEAD))
+        [save] = [
+            a
+            for a in find(card, type="Action.Execute", verb="actions.update")
+            if a["data"]["action_id"] == action_id
+        ]
+        assert find(card, id=f"rag_{action_id}") and find(card, id=f"due_{action_id}")
+        data = {**save["data"], f"rag_{action_id}": "amber", f"due_{action_id}": str(new_due)}
+        body = await invoke(client, "actions.update", data, user=OTHER_HEAD)
+        bad = await invoke(
+            client,
+            "actions.update",
+            {**save["data"], f"due_{action_id}": "next week"},
+            user=OTHER_HEAD,
+        )
+    refreshed = card_text(body["value"])
+    assert "Updated: St Mary's attendance plan" in refreshed
+    assert "RAG: amber" in refreshed
+    assert f"Due {new_due.day} {new_due:%B %Y}" in refreshed
+    assert "The due date wasn't a date; nothing changed." in card_text(bad["value"])
+    async with sessions() as session:
+        action = await session.get(SchoolAction, action_id)
+        history = await action_history(session, action_id=action_id)
+    assert action is not None and (action.rag, action.due_on) == ("amber", new_due)
+    assert [(e.kind, e.value, e.by_person_id, e.visit_id) for e in history] == [
+        ("rag", "amber", seeded.person_ids[OTHER_HEAD], None)
+    ]
+
+
+async def test_lists_take_two_queries_and_are_capped(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded = await seed_improvement(sessions, await seed_trust(sessions))
+    await add_actions(
+        sessions,
+        seeded,
+        "100001",
+        [f"Step {n}: " + "y" * 450 for n in range(45)],
+        due_on=PAST,
+    )
+    statements: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        statements.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    async with sessions() as session:
+        listed = await open_actions(
+            session,
+            trust_id=seeded.trust_id,
+            school_ids=[seeded.school_ids["100001"]],
+            today=TODAY,
+            limit=12,
+        )
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+        overdue = await overdue_actions(session, trust_id=seeded.trust_id, today=TODAY)
+    # A count and one page of rows, owners and schools joined in: not a query per row.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+    assert (len(listed.rows), listed.total) == (12, 45)
+    assert all(row.overdue and row.school_name == "Oakfield Primary" for row in listed.rows)
+    assert overdue.total == 45
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+        card = only_card(await say(client, "my actions", user=HEAD))
+    assert len(json.dumps(card).encode()) < 28_000
+    assert "Showing the first 12 of 45" in card_text(card)

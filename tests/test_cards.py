@@ -1,0 +1,287 @@
+"""Every card template, with realistic and with hostile text: JSON, the 1.5 schema, the renderer.
+
+Each template gets a row in each of the three checks. Samples come from
+tests/card_samples.py; a template without samples fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from cards.render import _environment, template_names
+from tests.card_samples import SAMPLES, TYPED, with_text
+from tests.cards_check import (
+    MAX_CARD_BYTES,
+    RenderedCard,
+    hostile,
+    json_problems,
+    realistic,
+    render_text,
+    renderer_view,
+    renderer_warnings,
+    schema_check,
+    schema_view,
+    teams_extension_problems,
+)
+from tests.official import adaptive_card_validator, missing_browser_tools, need, schema_problems
+
+TEMPLATES = template_names()
+
+
+def _cards(template: str) -> list[RenderedCard]:
+    if not SAMPLES.get(template):
+        pytest.fail(
+            f"card template {template!r} has no samples: add realistic values for it to "
+            "SAMPLES in tests/card_samples.py (and where typed text lands to TYPED)"
+        )
+    if template not in TYPED:
+        pytest.fail(
+            f"card template {template!r}: say in TYPED (tests/card_samples.py) "
+            "where a person's text lands in its values; () if nowhere"
+        )
+    return [*realistic(template), *hostile(template)]
+
+
+def test_samples_name_only_existing_templates() -> None:
+    assert sorted(set(SAMPLES) - set(TEMPLATES)) == []
+    assert sorted(set(TYPED) - set(TEMPLATES)) == []
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_card_is_valid_json(template: str) -> None:
+    problems = [p for card in _cards(template) for p in json_problems(card)]
+    assert problems == []
+    for card in realistic(template):
+        size = len(card.text.encode())
+        assert size < MAX_CARD_BYTES, f"{card.id}: {size} bytes"
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_card_is_valid_against_the_adaptive_card_1_5_schema(template: str) -> None:
+    problems = [p for card in _cards(template) for p in schema_check(card)]
+    assert problems == []
+
+
+# -- the official JavaScript renderer, Teams host configs --------------------------
+
+BROKEN: dict[str, tuple[dict[str, Any], str]] = {
+    "misspelt element": (
+        {"type": "AdaptiveCard", "version": "1.5", "body": [{"type": "TextBlok", "text": "x"}]},
+        "UnknownElementType",
+    ),
+    "unknown size": (
+        {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [{"type": "TextBlock", "text": "x", "size": "Huge"}],
+        },
+        "InvalidPropertyValue",
+    ),
+    "required input without label": (
+        {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [{"type": "Input.Text", "id": "notes", "isRequired": True}],
+        },
+        "RequiredInputsShouldHaveLabel",
+    ),
+    "two inputs with one id": (
+        {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [
+                {"type": "Input.Text", "id": "notes", "label": "Notes"},
+                {"type": "Input.Date", "id": "notes", "label": "Date"},
+            ],
+        },
+        "DuplicateId",
+    ),
+    "unknown action": (
+        {
+            "type": "AdaptiveCard",
+            "version": "1.5",
+            "body": [],
+            "actions": [{"type": "Action.Sumbit", "title": "Save"}],
+        },
+        "UnknownActionType",
+    ),
+}
+
+
+@cache
+def _renderer_results() -> dict[str, list[str]]:
+    """One browser session for every card of every template, and the broken ones."""
+    cards: dict[str, dict[str, Any]] = {}
+    for template in TEMPLATES:
+        for rendered in [*realistic(template), *hostile(template)]:
+            try:
+                cards[rendered.id] = json.loads(rendered.text)
+            except json.JSONDecodeError:
+                continue  # test_card_is_valid_json reports it
+    for name, (broken, _) in BROKEN.items():
+        cards[f"broken: {name}"] = broken
+    return renderer_warnings(cards)
+
+
+def _assert_renders_cleanly(results: dict[str, list[str]], card_ids: list[str]) -> None:
+    """Fails with each distinct warning once, and the cards that raised it."""
+    seen: dict[str, list[str]] = {}
+    for card_id in card_ids:
+        for warning in results[card_id]:
+            seen.setdefault(warning, []).append(card_id)
+    report = [
+        f"{warning} — in {len(ids)} card(s), first {ids[0]!r}" for warning, ids in seen.items()
+    ]
+    assert report == [], "the Teams renderer warns:\n" + "\n".join(report)
+
+
+@pytest.fixture(scope="module")
+def renderer() -> dict[str, list[str]]:
+    need(missing_browser_tools())
+    return _renderer_results()
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_card_parses_without_warnings_in_the_teams_renderer(
+    template: str, renderer: dict[str, list[str]]
+) -> None:
+    card_ids = [card.id for card in _cards(template)]
+    assert all(card_id in renderer for card_id in card_ids), "not valid JSON: see its JSON test"
+    _assert_renders_cleanly(renderer, card_ids)
+
+
+@pytest.mark.parametrize("name", sorted(BROKEN))
+def test_a_broken_card_fails_the_renderer_check(name: str, renderer: dict[str, list[str]]) -> None:
+    card_id = f"broken: {name}"
+    with pytest.raises(AssertionError):
+        _assert_renders_cleanly(renderer, [card_id])
+    expected = BROKEN[name][1]
+    for theme in ("light", "dark"):
+        assert any(w.startswith(f"{theme}: ") and expected in w for w in renderer[card_id])
+
+
+def test_the_checks_catch_a_template_that_lets_typed_text_in() -> None:
+    environment = _environment()
+    head = '{"type": "AdaptiveCard", "version": "1.5", "body": '
+    quoted = environment.from_string(head + '[{"type": "TextBlock", "text": "{{ note }}"}]}')
+    card = RenderedCard("quoted", "x", quoted.render(note='He said "no"'), typed='He said "no"')
+    assert json_problems(card)[0].startswith("quoted: x: not JSON")
+    misplaced = environment.from_string(
+        head + '[{"type": "TextBlock", "text": "Hi", "size": {{ note }}}]}'
+    )
+    card = RenderedCard("misplaced", "x", misplaced.render(note="huge"), typed="huge")
+    assert json_problems(card) == []
+    assert schema_check(card) == [
+        "misplaced: x: body[0].size: 'huge' is not one of "
+        "['default', 'small', 'medium', 'large', 'extraLarge']"
+    ]
+
+
+# -- any text a person can type ----------------------------------------------------
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(text=st.text(max_size=300))
+def test_any_typed_text_keeps_the_card_valid(template: str, text: str) -> None:
+    for index, values in enumerate(SAMPLES.get(template) or []):
+        card = RenderedCard(
+            template,
+            f"sample {index + 1} with {text!r}",
+            render_text(template, with_text(values, TYPED.get(template, ()), text)),
+            typed=text,
+        )
+        assert json_problems(card) == []
+        assert schema_check(card) == []
+
+
+# -- Teams' own extensions ---------------------------------------------------------
+
+
+def test_no_card_uses_teams_extensions_the_checks_do_not_cover() -> None:
+    for template in TEMPLATES:
+        for card in realistic(template):
+            parsed = json.loads(card.text)
+            assert teams_extension_problems(parsed) == [], card.id
+
+
+def test_teams_extensions_are_checked_by_waypoints_own_rules() -> None:
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {"type": "TextBlock", "text": "Well done <at>Marcus Bell</at>"},
+            {"type": "Chart.Donut", "data": [{"legend": "Held", "value": 9}]},
+        ],
+        "msteams": {
+            "width": "Full",
+            "entities": [
+                {
+                    "type": "mention",
+                    "text": "<at>Marcus Bell</at>",
+                    "mentioned": {"id": "29:abc", "name": "Marcus Bell"},
+                }
+            ],
+        },
+    }
+    assert teams_extension_problems(card) == []
+    standard = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [{"type": "TextBlock", "text": "Well done <at>Marcus Bell</at>"}],
+    }
+    assert schema_view(card) == renderer_view(card) == standard
+    assert adaptive_card_validator().is_valid(schema_view(card))
+    broken = json.loads(json.dumps(card))
+    broken["msteams"]["width"] = "Wide"
+    broken["msteams"]["entities"][0]["text"] = "<at>Someone Else</at>"
+    broken["body"][1] = {"type": "Chart.Doughnut", "data": []}
+    assert teams_extension_problems(broken) == [
+        "msteams.width must be 'Full', not 'Wide'",
+        "msteams.entities[0]: <at>Someone Else</at> appears in no TextBlock",
+        "Chart.Doughnut: not a Teams chart type",
+        "Chart.Doughnut: needs a non-empty data list",
+    ]
+
+
+def test_a_type_ahead_choice_set_is_checked_here_and_compact_to_the_schema() -> None:
+    choice: dict[str, Any] = {
+        "type": "Input.ChoiceSet",
+        "id": "coachee",
+        "label": "Teacher",
+        "style": "filtered",
+        "choices": [{"title": "Liam Doherty", "value": "15"}],
+    }
+    card: dict[str, Any] = {"type": "AdaptiveCard", "version": "1.5", "body": [choice]}
+    assert teams_extension_problems(card) == []
+    assert not adaptive_card_validator().is_valid(card)
+    assert adaptive_card_validator().is_valid(schema_view(card))
+    assert renderer_view(card)["body"][0]["style"] == "filtered"
+    card["body"][0] = {**choice, "isMultiSelect": True}
+    assert teams_extension_problems(card) == ["coachee: a filtered choice set picks one choice"]
+
+
+def test_schema_problems_name_the_place_and_the_reason() -> None:
+    card = {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {"type": "TextBlok", "text": "x"},
+            {"type": "TextBlock", "text": "x", "color": "Red"},
+            {"type": "TextBlock"},
+        ],
+        "actions": [{"type": "Action.Submit", "title": 1}],
+    }
+    assert schema_problems(adaptive_card_validator(), card) == [
+        "body[0]: no definition in the schema accepts type 'TextBlok'",
+        "body[2]: 'text' is a required property",
+        "actions[0].title: 1 is not of type 'string'",
+        "body[1].color: 'Red' is not one of "
+        "['default', 'dark', 'light', 'accent', 'good', 'warning', 'attention']",
+    ]
