@@ -10,6 +10,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+from sqlalchemy.ext.asyncio.session import _AsyncSessionContextManager
 
 
 def async_url(url: str) -> str:
@@ -26,13 +27,21 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+# The execution option that makes a SQLite transaction a reader's: a plain
+# (deferred) BEGIN, which in WAL mode takes no lock and reads a snapshot.
+READ_ONLY = "waypoint_read_only"
+
+
 def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
     """Create the async engine for `url`.
 
     SQLite: pysqlite's own transaction handling defers BEGIN and so breaks
     SERIALIZABLE reads; we turn it off and emit BEGIN IMMEDIATE ourselves, so a
     writer takes the lock at the start of its transaction and concurrent
-    writers wait (busy_timeout) instead of failing mid-way.
+    writers wait (busy_timeout) instead of failing mid-way (a deferred
+    transaction that reads and then writes can fail at once with
+    SQLITE_BUSY_SNAPSHOT). Sessions opened to read (see `Sessions`) begin
+    deferred, so a read never waits for the one write lock.
     PostgreSQL: a pool with pre-ping, so a restarted server does not break the
     next turn; `schema` sets the search_path (tests use a schema per run).
     """
@@ -89,8 +98,35 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+class Sessions(async_sessionmaker[AsyncSession]):
+    """The store's sessions: `sessions()` to read, `sessions.begin()` to write.
+
+    Waypoint never commits a session it opened with `sessions()`: whatever it
+    changes is rolled back. On SQLite such a session therefore begins deferred
+    (it takes no lock, so reads don't queue behind writers for the one write
+    lock); one opened with `begin()` begins IMMEDIATE. On PostgreSQL both are
+    the same.
+    """
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        if engine.dialect.name == "sqlite":
+            reader = engine.execution_options(**{READ_ONLY: True})
+        else:
+            reader = engine
+        super().__init__(reader, expire_on_commit=False)
+        self.writer = engine
+
+    def begin(self) -> _AsyncSessionContextManager[AsyncSession]:
+        # async_sessionmaker.begin() is `self()._maker_context_manager()`: the same,
+        # bound to the writer.
+        return self(bind=self.writer)._maker_context_manager()
+
+
+def session_factory(engine: AsyncEngine) -> Sessions:
+    return Sessions(engine)

@@ -116,7 +116,7 @@ class SqlStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hin
         planned.sort(key=lambda plan: plan[0])
 
         new_e_tags: list[tuple[object, str]] = []
-        async with self._sessions() as session, session.begin():
+        async with self._sessions.begin() as session:
             conn = await session.connection()
             for key, item, e_tag, data in planned:
                 new_e_tag = uuid.uuid4().hex
@@ -135,7 +135,7 @@ class SqlStorage(Storage):  # type: ignore[misc]  # botbuilder ships no type hin
         doomed = _unique(keys)
         if not doomed:
             return
-        async with self._sessions() as session, session.begin():
+        async with self._sessions.begin() as session:
             conn = await session.connection()
             for chunk in _chunks(doomed):
                 await conn.execute(delete(BotStateItem).where(BotStateItem.key.in_(chunk)))
