@@ -59,7 +59,8 @@ chromium:
 		exit 1; \
 	fi
 
-# What pytest's card checks use, where it can be had: required under CI.
+# What pytest's card checks (Chromium) and benchmark smoke test (wrk) use, where it
+# can be had: required under CI.
 browser-tools:
 	@if command -v node >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory tools; \
@@ -68,7 +69,7 @@ browser-tools:
 	else \
 		echo "make: no node: the card renderer checks will be skipped"; \
 	fi
-	@if [ -n "$$CI" ]; then $(MAKE) --no-print-directory chromium; fi
+	@if [ -n "$$CI" ]; then $(MAKE) --no-print-directory chromium wrk; fi
 
 e2e: $(STAMP) tools chromium
 	WAYPOINT_E2E=1 $(BIN)/pytest -q -s tests/test_e2e.py

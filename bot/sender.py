@@ -27,6 +27,7 @@ from cards.render import attachment
 from storage.outbox import (
     Claimed,
     claim_next,
+    due_count,
     mark_failed,
     mark_gone,
     mark_retry,
@@ -44,6 +45,7 @@ RETRY_STATUSES = frozenset({401, 412, 500, 502, 503, 504})
 GONE_STATUSES = frozenset({403, 404})
 # A claim older than this belongs to a sender that stopped.
 ABANDONED_AFTER = timedelta(minutes=5)
+SETTLE_EVERY = timedelta(minutes=1)
 
 
 def _window_limiter(messages: int, seconds: float) -> AsyncLimiter:
@@ -90,15 +92,25 @@ class OutboxSender:
         # and a 403 must stop the rest of that conversation's queue.
         self._conversation_locks: dict[str, asyncio.Lock] = {}
         self._gone: set[str] = set()
+        self._settled_at: datetime | None = None
 
     # -- running ---------------------------------------------------------------
 
     async def run_once(self, *, trust_id: int | None = None) -> SendRun:
         """Send everything due now, then return."""
-        async with self._sessions.begin() as session:
-            await settle_abandoned(session, claimed_before=self._clock() - ABANDONED_AFTER)
+        now = self._clock()
+        # A claim is abandoned only after minutes, so once a minute is soon enough;
+        # settling on every wake made each notice cost a write transaction more.
+        if self._settled_at is None or now - self._settled_at >= SETTLE_EVERY:
+            async with self._sessions.begin() as session:
+                await settle_abandoned(session, claimed_before=now - ABANDONED_AFTER)
+            self._settled_at = now
+        # As many claimers as there are rows to claim (up to `concurrency`): each
+        # claimer's last claim, which finds nothing, is a write transaction.
+        async with self._sessions() as session:
+            due = await due_count(session, now=now, trust_id=trust_id, at_most=self._concurrency)
         run = SendRun()
-        await asyncio.gather(*(self._worker(run, trust_id) for _ in range(self._concurrency)))
+        await asyncio.gather(*(self._worker(run, trust_id) for _ in range(due)))
         return run
 
     async def run_forever(

@@ -227,11 +227,15 @@ async def coaching_session(
 # -- reading, for the coach and the coachee ---------------------------------
 
 
+# Built once: an alias made per call costs its column adaptation every time.
+_COACH = aliased(Person, name="coach")
+_COACHEE = aliased(Person, name="coachee")
+
+
 async def _session_lines(
     session: AsyncSession, *, where: list[object], limit: int
 ) -> list[SessionLine]:
-    coach = aliased(Person)
-    coachee = aliased(Person)
+    coach, coachee = _COACH, _COACHEE
     query = (
         select(CoachingSession, coach.display_name, coachee.display_name, CoachingStrand.name)
         .join(coach, coach.id == CoachingSession.coach_id)
