@@ -31,7 +31,7 @@ from storage.digests import (
     week_period,
 )
 from storage.models import DigestRun, Person, PersonRole, PersonSchool, Role, Trust
-from storage.outbox import delivery_report, enqueue, latest_period
+from storage.outbox import Message, delivery_report, enqueue_many, latest_period
 
 # Issue 7 gives the trust digest to trust leads; a trust admin loads data, not reads it.
 TRUST_READERS = frozenset({Role.trust_lead})
@@ -92,32 +92,25 @@ async def compose_week(
             return ComposeRun(period, composed=False, queued=0)
         since = await last_digest_at(session, trust_id=trust_id, before_period=period)
         position = await trust_position(session, trust_id=trust_id, today=today, since=since)
-        queued = 0
         trust_card = trust_digest_card(position)
-        for person_id in await _people_with_role(session, trust_id, Role.trust_lead):
-            queued += await enqueue(
-                session,
-                trust_id=trust_id,
-                kind=TRUST_DIGEST,
-                period=period,
-                recipient_id=person_id,
-                payload={"card": trust_card},
-                now=now,
-            )
+        # One INSERT for the week's messages, however many schools: the statements a
+        # composition takes don't grow with the trust.
+        messages = [
+            Message(TRUST_DIGEST, period, person_id, {"card": trust_card})
+            for person_id in await _people_with_role(session, trust_id, Role.trust_lead)
+        ]
         by_school = {s.school_id: s for s in position.schools}
-        for person_id, school_id in await _heads(session, trust_id):
-            school = by_school.get(school_id)
-            if school is None:
-                continue
-            queued += await enqueue(
-                session,
-                trust_id=trust_id,
-                kind=SCHOOL_DIGEST,
-                period=f"{period}/school-{school_id}",
-                recipient_id=person_id,
-                payload={"card": school_digest_card(position, school)},
-                now=now,
+        messages += [
+            Message(
+                SCHOOL_DIGEST,
+                f"{period}/school-{school_id}",
+                person_id,
+                {"card": school_digest_card(position, by_school[school_id])},
             )
+            for person_id, school_id in await _heads(session, trust_id)
+            if school_id in by_school
+        ]
+        queued = await enqueue_many(session, trust_id=trust_id, messages=messages, now=now)
         run = await session.scalar(
             select(DigestRun).where(DigestRun.trust_id == trust_id, DigestRun.period == period)
         )

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.proactive import OutboxNotifier
@@ -199,6 +199,31 @@ async def test_composing_the_week_twice_queues_each_digest_once(
         kinds = sorted((await session.scalars(select(Delivery.kind))).all())
         runs = await session.scalar(select(func.count()).select_from(DigestRun))
     assert kinds == ["school_digest", "trust_digest"] and runs == 1
+
+
+async def test_the_weeks_digests_are_queued_in_one_insert(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """The statements a composition takes don't grow with the trust (bench/README.md)."""
+    seeded = await _seed(sessions)
+    inserts: list[str] = []
+
+    def count(*args: Any) -> None:
+        if args[2].lstrip().upper().startswith("INSERT INTO DELIVERY"):
+            inserts.append(args[2])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    try:
+        run = await compose_week(sessions, trust_id=seeded.trust_id, now=NOW)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", count)
+    assert run.queued == 2 and len(inserts) == 1
+    async with sessions() as session:
+        queued = (await session.execute(select(Delivery.kind, Delivery.period))).all()
+    assert sorted(queued) == [
+        ("school_digest", f"{run.period}/school-{seeded.school_ids['100001']}"),
+        ("trust_digest", run.period),
+    ]
 
 
 async def test_the_heads_digest_shows_only_their_school(

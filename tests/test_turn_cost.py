@@ -3,25 +3,34 @@
 - The person behind a turn is read in one statement, with the same reach as before.
 - A reply's card goes to the connector as it was rendered, the rest as msrest has it.
 - A coaching save shows, and sends the coachee, what a fresh read of the session shows.
+- On SQLite a read takes no write lock, so it never waits for a writer.
+- The sender starts a claimer for each row due (up to its concurrency), not always eight.
+(The digest's one INSERT for the week is in tests/test_digest.py.)
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from botbuilder.core import MessageFactory
 from botbuilder.schema import Activity, Attachment, HeroCard
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.adapter import serialize_activity
+from bot.connector import Connector, TokenProvider
+from bot.offloop import BlockingWorker
+from bot.sender import OutboxSender
 from bot.settings import Settings
 from cards.render import ADAPTIVE_CARD, render_card
 from storage.conversations import save_reference
 from storage.directory import actor_for
 from storage.models import CoachingStrand, Person, PersonRole, PersonSchool, Role, Trust
+from storage.outbox import Claimed, claim_next, enqueue
 from storage.strands import set_strands
 from tests.support import (
     ADMIN,
@@ -193,3 +202,86 @@ async def test_a_saved_session_shows_and_sends_what_a_fresh_read_shows(
     [posted] = connector.posted
     step = json.dumps(cards_in([posted["activity"]])[0])
     assert "Cold call after think time" in step and "Private notes" not in step
+
+
+async def test_a_read_does_not_wait_for_a_writer(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """SQLite has one write lock: a read that took it (BEGIN IMMEDIATE) queued behind
+    every writer. A read now sees the last committed state while a write is open."""
+    seeded = await seed_trust(sessions)
+    async with sessions.begin() as writing:
+        writing.add(Trust(tenant_id="other-tenant", name="Trust being added"))
+        await writing.flush()
+
+        async def read() -> list[str]:
+            async with sessions() as session:
+                return list(await session.scalars(select(Trust.name).order_by(Trust.id)))
+
+        # Were the read to wait for the writer, it would wait for this block to end.
+        seen = await asyncio.wait_for(read(), timeout=10)
+        assert len(seen) == 1 and "Trust being added" not in seen
+    async with sessions() as session:
+        names = set(await session.scalars(select(Trust.name)))
+    assert "Trust being added" in names and len(names) == 2
+    assert seeded.trust_id
+
+
+async def test_the_sender_starts_a_claimer_for_each_row_due_and_no_more(
+    sessions: async_sessionmaker[AsyncSession], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each claim is a write transaction: a single notice woke eight of them."""
+    seeded = await seed_trust(sessions)
+    claims: list[bool] = []
+
+    async def counted(*args: Any, **kwargs: Any) -> Claimed | None:
+        claimed = await claim_next(*args, **kwargs)
+        claims.append(claimed is not None)
+        return claimed
+
+    monkeypatch.setattr("bot.sender.claim_next", counted)
+    async with loopback_connector() as connector:
+        teacher, head = seeded.person_ids[TEACHER], seeded.person_ids[HEAD]
+        async with sessions.begin() as session:
+            for person_id in (teacher, head):
+                await save_reference(
+                    session,
+                    trust_id=seeded.trust_id,
+                    person_id=person_id,
+                    conversation_id=f"a:{person_id}",
+                    conversation_type="personal",
+                    channel_id="msteams",
+                    service_url=connector.url,
+                    bot_id="28:waypoint-bot",
+                    reference={},
+                )
+        sending = Connector(TokenProvider(Settings(_env_file=None), BlockingWorker("tokens")))
+        sender = OutboxSender(sessions, sending, concurrency=8)
+
+        async def queue(kind: str, *people: int) -> None:
+            async with sessions.begin() as session:
+                for person_id in people:
+                    await enqueue(
+                        session,
+                        trust_id=seeded.trust_id,
+                        kind=kind,
+                        period="2026-W47",
+                        recipient_id=person_id,
+                        payload={"text": f"{kind} for {person_id}"},
+                        now=NOW,
+                    )
+
+        try:
+            await queue("one", teacher)
+            first = await sender.run_once()
+            # One claimer: it takes the notice, then finds nothing more.
+            assert (first.sent, claims) == (1, [True, False])
+            claims.clear()
+            assert (await sender.run_once()).sent == 0 and claims == []
+            await queue("two", teacher, head)
+            second = await sender.run_once()
+            assert second.sent == 2 and claims.count(True) == 2 and len(claims) <= 4
+        finally:
+            await sending.close()
+    texts = sorted(p["activity"]["text"] for p in connector.posted)
+    assert texts == sorted([f"one for {teacher}", f"two for {teacher}", f"two for {head}"])
