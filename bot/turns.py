@@ -37,7 +37,7 @@ from dialogs.registry import (
     Reply,
     Turn,
 )
-from storage.audit import record_event
+from storage.audit import record_refusal
 from storage.conversations import remove_reference, save_reference
 from storage.deliveries import first_delivery, release_delivery
 from storage.directory import Actor
@@ -373,13 +373,7 @@ class WaypointBot:
 
     async def _refuse(self, actor: Actor, action: str, what: str, roles: Any) -> Reply:
         async with self.sessions.begin() as session:
-            await record_event(
-                session,
-                trust_id=actor.trust_id,
-                person_id=actor.person_id,
-                action=action[:64],
-                outcome="refused",
-            )
+            await record_refusal(session, actor, action[:64])
         allowed = ", ".join(ROLE_LABELS[r.value] for r in sorted(roles or ()))
         return Reply(text=f"You don't have access to {what}: it is for {allowed}.")
 

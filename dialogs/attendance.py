@@ -58,7 +58,7 @@ from storage.attendance import (
     record_view,
     update_concern,
 )
-from storage.audit import record_event
+from storage.audit import record_event, record_refusal
 from storage.directory import schools_of
 from storage.models import AttendanceConcern, School
 
@@ -298,13 +298,7 @@ async def open_form(turn: Turn) -> Reply:
         schools = await raisable_schools(session, turn.actor)
         if not schools:
             # Trust-wide roles are no school's staff: a refusal, kept on the trail.
-            await record_event(
-                session,
-                trust_id=turn.actor.trust_id,
-                person_id=turn.actor.person_id,
-                action="attendance.raise",
-                outcome="refused",
-            )
+            await record_refusal(session, turn.actor, "attendance.raise")
     if not schools:
         return Reply(
             text="Concerns are raised by a school's own staff, and Waypoint doesn't link "
@@ -330,12 +324,10 @@ async def save(turn: Turn) -> Reply:
         school_id = school_id_of({"school_id": values["school"]})
         if school_id is not None and school_id not in {s.id for s in schools}:
             # A school outside the person's reach is a scope attempt, not a typo.
-            await record_event(
+            await record_refusal(
                 session,
-                trust_id=actor.trust_id,
-                person_id=actor.person_id,
-                action="attendance.raise",
-                outcome="refused",
+                actor,
+                "attendance.raise",
                 school_id=await _school_of_trust(session, turn, school_id),
             )
             return Reply(
@@ -352,13 +344,7 @@ async def save(turn: Turn) -> Reply:
         if form.school not in {s.id for s in schools}:
             # The form's parsing reads more than plain digits ("+5", "5.0"): the school
             # it names must pass the same check as above, or nothing is stored.
-            await record_event(
-                session,
-                trust_id=actor.trust_id,
-                person_id=actor.person_id,
-                action="attendance.raise",
-                outcome="refused",
-            )
+            await record_refusal(session, actor, "attendance.raise")
             return Reply(
                 text="You don't have access to raise concerns for that school: concerns "
                 "are raised by the school's own staff."
@@ -469,12 +455,10 @@ async def _followable(session: AsyncSession, turn: Turn, action: str) -> Attenda
     )
     if row is not None and may_follow(turn.actor, row.school_id):
         return row
-    await record_event(
+    await record_refusal(
         session,
-        trust_id=turn.actor.trust_id,
-        person_id=turn.actor.person_id,
-        action=action,
-        outcome="refused",
+        turn.actor,
+        action,
         school_id=row.school_id if row else None,
         subject_type=SUBJECT if row else None,
         subject_id=row.id if row else None,
@@ -691,6 +675,27 @@ def _check_update(
     return errors, action_on if form.action else None
 
 
+async def _stored_before(
+    session: AsyncSession,
+    turn: Turn,
+    found: AttendanceConcern,
+    form_id: str,
+    *,
+    stale: str,
+    title: str,
+    subtitle: str,
+) -> Reply | None:
+    """The answer to a form stored before (a double click, a redelivery), else None."""
+    applied = await form_concern(session, form_id=form_id)
+    if applied is None:
+        return None
+    if applied != found.id:
+        # A card of another concern: only tampering mixes them up.
+        return Reply(text=stale)
+    await record_view(session, actor=turn.actor, concern=found, action="attendance.view")
+    return await _concern_card(session, turn, found, title=title, subtitle=subtitle)
+
+
 async def update(turn: Turn) -> Reply:
     form_id = valid_form_id(turn.data.get("form_id"))
     if form_id is None:
@@ -703,20 +708,17 @@ async def update(turn: Turn) -> Reply:
         found = await _followable(session, turn, "attendance.update")
         if isinstance(found, Reply):
             return found
-        applied = await form_concern(session, form_id=form_id)
-        if applied is not None and applied != found.id:
-            # A card of another concern: only tampering mixes them up.
-            return Reply(text="That form is out of date. Open the concern again to update it.")
-        if applied is not None:
-            await record_view(session, actor=turn.actor, concern=found, action="attendance.view")
-            return await _concern_card(
-                session,
-                turn,
-                found,
-                title="Already saved",
-                subtitle="This update was saved when you first pressed Save; "
-                "nothing was stored twice.",
-            )
+        again = await _stored_before(
+            session,
+            turn,
+            found,
+            form_id,
+            stale="That form is out of date. Open the concern again to update it.",
+            title="Already saved",
+            subtitle="This update was saved when you first pressed Save; nothing was stored twice.",
+        )
+        if again is not None:
+            return again
         if found.status != OPEN:
             return _closed_already(found)
         school = await session.get(School, found.school_id)
@@ -768,19 +770,18 @@ async def close(turn: Turn) -> Reply:
         found = await _followable(session, turn, "attendance.close")
         if isinstance(found, Reply):
             return found
-        applied = await form_concern(session, form_id=form_id)
-        if applied is not None and applied != found.id:
-            return Reply(text="That form is out of date. Open the concern again to close it.")
-        if applied is not None:
-            await record_view(session, actor=turn.actor, concern=found, action="attendance.view")
-            return await _concern_card(
-                session,
-                turn,
-                found,
-                title="Already closed",
-                subtitle="This concern was closed when you first pressed the button; "
-                "nothing was stored twice.",
-            )
+        again = await _stored_before(
+            session,
+            turn,
+            found,
+            form_id,
+            stale="That form is out of date. Open the concern again to close it.",
+            title="Already closed",
+            subtitle="This concern was closed when you first pressed the button; "
+            "nothing was stored twice.",
+        )
+        if again is not None:
+            return again
         if found.status != OPEN:
             return _closed_already(found)
         try:
@@ -836,13 +837,7 @@ async def list_school(turn: Turn) -> Reply:
     school = await school_in_trust(turn, school_id_of(turn.data))
     if school is None:
         async with turn.sessions.begin() as session:
-            await record_event(
-                session,
-                trust_id=turn.actor.trust_id,
-                person_id=turn.actor.person_id,
-                action="attendance.list",
-                outcome="refused",
-            )
+            await record_refusal(session, turn.actor, "attendance.list")
         return Reply(text="You don't have access to that school's attendance concerns.")
     return await _for_school(turn, school)
 
@@ -854,12 +849,10 @@ async def _for_school(turn: Turn, school: School) -> Reply:
     if actor.reaches_school(school.id):
         return await _counts(turn, [school.id], name=school.name)
     async with turn.sessions.begin() as session:
-        await record_event(
+        await record_refusal(
             session,
-            trust_id=actor.trust_id,
-            person_id=actor.person_id,
-            action="attendance.list",
-            outcome="refused",
+            actor,
+            "attendance.list",
             school_id=school.id,
         )
     return Reply(text=f"You don't have access to attendance concerns at {school.name}.")

@@ -20,7 +20,7 @@ from dialogs.school_scope import (
     school_named,
 )
 from storage.actions import school_heads
-from storage.audit import record_event
+from storage.audit import record_event, record_refusal
 from storage.categories import (
     CategoryStanding,
     framework_categories,
@@ -243,13 +243,7 @@ def register(registry: Registry) -> None:
         if school is None:
             # Only a tampered card names a school outside the trust: keep a trace.
             async with turn.sessions.begin() as session:
-                await record_event(
-                    session,
-                    trust_id=turn.actor.trust_id,
-                    person_id=turn.actor.person_id,
-                    action="categorise",
-                    outcome="refused",
-                )
+                await record_refusal(session, turn.actor, "categorise")
             return await categorise_form(
                 turn, values=values, errors={"school_id": "Choose a school of your trust."}
             )

@@ -24,7 +24,7 @@ from dialogs.forms import (
     valid_form_id,
 )
 from dialogs.registry import Registry, Reply, Turn
-from storage.audit import record_event
+from storage.audit import record_refusal
 from storage.coaching import (
     EDIT_WINDOW,
     HELD,
@@ -550,12 +550,10 @@ async def _refused(
     *,
     school_id: int | None = None,
 ) -> None:
-    await record_event(
+    await record_refusal(
         session,
-        trust_id=turn.actor.trust_id,
-        person_id=turn.actor.person_id,
-        action=action,
-        outcome="refused",
+        turn.actor,
+        action,
         school_id=school_id if school_id is not None else (row.school_id if row else None),
         subject_type="coaching_session" if row else None,
         subject_id=row.id if row else None,

@@ -25,7 +25,7 @@ from dialogs.forms import (
     valid_form_id,
 )
 from dialogs.registry import Registry, Reply, Turn
-from storage.audit import record_event
+from storage.audit import record_event, record_refusal
 from storage.directory import Actor
 from storage.forms import FormTaken
 from storage.models import Person, QaSummary, Role, School
@@ -404,12 +404,10 @@ async def _refuse(
 ) -> None:
     # Only a school of the actor's trust may be named in the trail (and exist at all).
     school = await session.get(School, school_id) if school_id is not None else None
-    await record_event(
+    await record_refusal(
         session,
-        trust_id=actor.trust_id,
-        person_id=actor.person_id,
-        action=action,
-        outcome="refused",
+        actor,
+        action,
         school_id=school.id if school is not None and school.trust_id == actor.trust_id else None,
     )
 

@@ -17,7 +17,7 @@ from pydantic import ValidationError
 from cards.render import render_card
 from dialogs.forms import record_id
 from dialogs.registry import Reply, Turn
-from storage.audit import record_event
+from storage.audit import record_refusal
 from storage.directory import schools_of
 from storage.models import School
 from storage.schools import SchoolFound, SchoolsToChoose, find_school
@@ -82,12 +82,10 @@ async def school_named(turn: Turn, *, what: str, action: str, missing: str) -> S
 async def refuse(turn: Turn, *, school: School | None, what: str, action: str) -> Reply:
     """Say no plainly and keep a trace; nothing else changes."""
     async with turn.sessions.begin() as session:
-        await record_event(
+        await record_refusal(
             session,
-            trust_id=turn.actor.trust_id,
-            person_id=turn.actor.person_id,
-            action=action,
-            outcome="refused",
+            turn.actor,
+            action,
             school_id=school.id if school else None,
         )
     return Reply(text=f"You don't have access to {what}.")

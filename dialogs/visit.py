@@ -29,7 +29,7 @@ from dialogs.school_scope import (
     school_named,
 )
 from storage.actions import Rag, school_heads
-from storage.audit import record_event
+from storage.audit import record_refusal
 from storage.forms import FormTaken
 from storage.models import Role, School
 from storage.visits import (
@@ -257,12 +257,10 @@ def register(registry: Registry) -> None:
             for action_id in foreign:
                 del ratings[action_id]
             async with turn.sessions.begin() as session:
-                await record_event(
+                await record_refusal(
                     session,
-                    trust_id=turn.actor.trust_id,
-                    person_id=turn.actor.person_id,
-                    action="visit.rate",
-                    outcome="refused",
+                    turn.actor,
+                    "visit.rate",
                     school_id=school.id,
                 )
         if form.owner_id is not None and form.owner_id not in staff:

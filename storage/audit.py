@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.directory import Actor
 from storage.models import AuditEvent
 
 
@@ -30,3 +31,25 @@ async def record_event(
         )
     )
     await session.flush()
+
+
+async def record_refusal(
+    session: AsyncSession,
+    actor: Actor,
+    action: str,
+    *,
+    school_id: int | None = None,
+    subject_type: str | None = None,
+    subject_id: int | None = None,
+) -> None:
+    """Keep a trace of something `actor` was refused (out of their reach or role)."""
+    await record_event(
+        session,
+        trust_id=actor.trust_id,
+        person_id=actor.person_id,
+        action=action,
+        outcome="refused",
+        school_id=school_id,
+        subject_type=subject_type,
+        subject_id=subject_id,
+    )

@@ -74,9 +74,11 @@ async def school_category(
     session: AsyncSession, *, trust_id: int, school_id: int
 ) -> CategoryStanding | None:
     """The school's current category, or None when it has never been categorised."""
-    latest = list(
-        await session.scalars(
-            select(SchoolCategorisation)
+    # The category comes in the same statement: every `category` turn asks this.
+    latest = (
+        await session.execute(
+            select(SchoolCategorisation, Category)
+            .outerjoin(Category, Category.id == SchoolCategorisation.category_id)
             .where(
                 SchoolCategorisation.trust_id == trust_id,
                 SchoolCategorisation.school_id == school_id,
@@ -84,13 +86,12 @@ async def school_category(
             .order_by(*_newest_first())
             .limit(2)
         )
-    )
+    ).all()
     if not latest:
         return None
-    current = latest[0]
-    category = await session.get(Category, current.category_id) if current.category_id else None
+    current, category = latest[0]
     return CategoryStanding(
-        current=current, category=category, previous=latest[1] if len(latest) > 1 else None
+        current=current, category=category, previous=latest[1][0] if len(latest) > 1 else None
     )
 
 
