@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
-from sqlalchemy.ext.asyncio.session import _AsyncSessionContextManager
 
 
 def async_url(url: str) -> str:
@@ -110,22 +112,82 @@ class Sessions(async_sessionmaker[AsyncSession]):
     Waypoint never commits a session it opened with `sessions()`: whatever it
     changes is rolled back. On SQLite such a session therefore begins deferred
     (it takes no lock, so reads don't queue behind writers for the one write
-    lock); one opened with `begin()` begins IMMEDIATE. On PostgreSQL both are
-    the same.
+    lock); one opened with `begin()` begins IMMEDIATE, and the writers of one
+    process take turns on an asyncio lock first. Without it, a writer that found
+    the file locked slept in SQLite's busy handler (1, 2, 5 … 100 ms between
+    tries) while the lock was free again: at 23 coaching saves a second, p99
+    was 241 ms (bench/README.md). Writers in other processes still meet at the
+    file lock. On PostgreSQL reads and writes are the same.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
+        self.writer = engine
+        self._queue: _WriterQueue | None = None
         if engine.dialect.name == "sqlite":
             reader = engine.execution_options(**{READ_ONLY: True})
+            self._queue = _WRITER_QUEUES.setdefault(engine.sync_engine, _WriterQueue())
         else:
             reader = engine
         super().__init__(reader, expire_on_commit=False)
-        self.writer = engine
 
-    def begin(self) -> _AsyncSessionContextManager[AsyncSession]:
-        # async_sessionmaker.begin() is `self()._maker_context_manager()`: the same,
-        # bound to the writer.
-        return self(bind=self.writer)._maker_context_manager()
+    def begin(self) -> AbstractAsyncContextManager[AsyncSession]:  # type: ignore[override]
+        return _Writing(self(bind=self.writer), self._queue)
+
+
+class _WriterQueue:
+    """One asyncio lock per event loop (a lock belongs to the loop it first waits in)."""
+
+    def __init__(self) -> None:
+        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
+            weakref.WeakKeyDictionary()
+        )
+
+    def lock(self) -> asyncio.Lock:
+        return self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
+_WRITER_QUEUES: weakref.WeakKeyDictionary[Any, _WriterQueue] = weakref.WeakKeyDictionary()
+# As long as SQLite's own busy_timeout: a writer waits no longer in the queue.
+WRITER_WAIT_S = 30.0
+
+
+class _Writing:
+    """`async with sessions.begin() as session`: a session in a transaction that
+    commits, holding the process's writer lock on SQLite."""
+
+    def __init__(self, session: AsyncSession, queue: _WriterQueue | None) -> None:
+        self._session = session
+        self._lock = queue.lock() if queue is not None else None
+        self._inner: Any = None
+        self._held = False
+
+    async def __aenter__(self) -> AsyncSession:
+        if self._lock is not None:
+            try:
+                async with asyncio.timeout(WRITER_WAIT_S):
+                    await self._lock.acquire()
+                self._held = True
+            except TimeoutError:
+                await self._session.close()
+                raise
+        try:
+            # What async_sessionmaker.begin() returns: commits or rolls back, then closes.
+            self._inner = self._session._maker_context_manager()
+            return cast(AsyncSession, await self._inner.__aenter__())
+        except BaseException:
+            self._release()
+            raise
+
+    async def __aexit__(self, *exc: Any) -> bool | None:
+        try:
+            return cast(bool | None, await self._inner.__aexit__(*exc))
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        if self._lock is not None and self._held:
+            self._held = False
+            self._lock.release()
 
 
 def session_factory(engine: AsyncEngine) -> Sessions:

@@ -3,7 +3,8 @@
 - The person behind a turn is read in one statement, with the same reach as before.
 - A reply's card goes to the connector as it was rendered, the rest as msrest has it.
 - A coaching save shows, and sends the coachee, what a fresh read of the session shows.
-- On SQLite a read takes no write lock, so it never waits for a writer.
+- On SQLite a read takes no write lock, so it never waits for a writer; the writers of
+  one process queue on an asyncio lock, not in SQLite's busy handler.
 - The sender starts a claimer for each row due (up to its concurrency), not always eight.
 (The digest's one INSERT for the week is in tests/test_digest.py.)
 """
@@ -285,3 +286,38 @@ async def test_the_sender_starts_a_claimer_for_each_row_due_and_no_more(
             await sending.close()
     texts = sorted(p["activity"]["text"] for p in connector.posted)
     assert texts == sorted([f"one for {teacher}", f"two for {teacher}", f"two for {head}"])
+
+
+async def test_writers_of_one_process_take_turns_without_sqlites_busy_wait(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """A writer that finds SQLite's file locked sleeps in its busy handler, however soon
+    the lock is free again. With no busy wait allowed at all (busy_timeout 0, which
+    fails a writer at once on a locked file), twenty writers at once still all commit:
+    they queue in the process, not on the file."""
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL has row locks; the writer queue is SQLite's")
+
+    def no_busy_wait(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout=0")
+        cursor.close()
+
+    await engine.dispose()
+    event.listen(engine.sync_engine, "connect", no_busy_wait)
+    try:
+
+        async def add(n: int) -> None:
+            async with sessions.begin() as session:
+                session.add(Trust(tenant_id=f"tenant-{n}", name=f"Trust {n}"))
+                await session.flush()
+                # Hold the lock across a turn of the loop, as a real write does.
+                await asyncio.sleep(0)
+                await session.scalar(select(Trust.id).where(Trust.tenant_id == f"tenant-{n}"))
+
+        await asyncio.gather(*(add(n) for n in range(20)))
+    finally:
+        event.remove(engine.sync_engine, "connect", no_busy_wait)
+    async with sessions() as session:
+        names = set(await session.scalars(select(Trust.name)))
+    assert names == {f"Trust {n}" for n in range(20)}
