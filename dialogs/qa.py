@@ -497,13 +497,15 @@ async def _person_name(session: AsyncSession, person_id: int | None) -> str | No
 # -- status ------------------------------------------------------------------------
 
 
-def _status_term(period: QaPeriod) -> tuple[Term, str] | None:
-    """The term status reports on: the open one, else the one whose window last closed."""
+async def _reported_term(session: AsyncSession, turn: Turn) -> tuple[Term, str] | Reply:
+    """The term status reports on (the open one, else the one whose window last
+    closed) with a line about its window; else the answer to give instead."""
+    period = await _today_period(session, turn)
     if isinstance(period, QaOpen):
         return period.term, _window_text(period)
     if period.previous is not None:
         return period.previous.term, closed_text(period)
-    return None
+    return Reply(text=closed_text(period) if isinstance(period, QaClosed) else "")
 
 
 async def status(turn: Turn) -> Reply:
@@ -579,10 +581,9 @@ async def _school_status_checked(turn: Turn, school_id: int) -> Reply:
 async def _trust_status(turn: Turn) -> Reply:
     actor = turn.actor
     async with turn.sessions() as session:
-        period = await _today_period(session, turn)
-        reported = _status_term(period)
-        if reported is None:
-            return Reply(text=closed_text(period) if isinstance(period, QaClosed) else "")
+        reported = await _reported_term(session, turn)
+        if isinstance(reported, Reply):
+            return reported
         term, note = reported
         schools = await compliance(session, trust_id=actor.trust_id, term=term)
     expected = sum(len(s.expected) for s in schools)
@@ -606,10 +607,9 @@ async def _trust_status(turn: Turn) -> Reply:
 async def _schools_status(turn: Turn, *, school_ids: Collection[int]) -> Reply:
     actor = turn.actor
     async with turn.sessions() as session:
-        period = await _today_period(session, turn)
-        reported = _status_term(period)
-        if reported is None:
-            return Reply(text=closed_text(period) if isinstance(period, QaClosed) else "")
+        reported = await _reported_term(session, turn)
+        if isinstance(reported, Reply):
+            return reported
         term, note = reported
         schools = await compliance(
             session, trust_id=actor.trust_id, term=term, school_ids=school_ids
@@ -661,10 +661,9 @@ async def _my_status(turn: Turn) -> Reply:
     """A subject lead's own subjects: done or not, this term."""
     actor = turn.actor
     async with turn.sessions() as session:
-        period = await _today_period(session, turn)
-        reported = _status_term(period)
-        if reported is None:
-            return Reply(text=closed_text(period) if isinstance(period, QaClosed) else "")
+        reported = await _reported_term(session, turn)
+        if isinstance(reported, Reply):
+            return reported
         term, note = reported
         targets = await _targets(session, actor)
         latest = await latest_summaries(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
-from contextlib import AbstractAsyncContextManager
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
@@ -32,6 +32,9 @@ def is_sqlite(url: str) -> bool:
 # The execution option that makes a SQLite transaction a reader's: a plain
 # (deferred) BEGIN, which in WAL mode takes no lock and reads a snapshot.
 READ_ONLY = "waypoint_read_only"
+# How long a SQLite writer waits for its turn in the process: SQLite's own
+# busy_timeout, which it would otherwise have waited on the file.
+WRITER_WAIT_S = 30.0
 
 
 def create_engine(url: str, *, schema: str | None = None, echo: bool = False) -> AsyncEngine:
@@ -112,82 +115,45 @@ class Sessions(async_sessionmaker[AsyncSession]):
     Waypoint never commits a session it opened with `sessions()`: whatever it
     changes is rolled back. On SQLite such a session therefore begins deferred
     (it takes no lock, so reads don't queue behind writers for the one write
-    lock); one opened with `begin()` begins IMMEDIATE, and the writers of one
-    process take turns on an asyncio lock first. Without it, a writer that found
+    lock); one opened with `begin()` begins IMMEDIATE, and the writers sharing
+    this `Sessions` (one in `waypoint serve`) take turns on an asyncio lock
+    first. Without it, a writer that found
     the file locked slept in SQLite's busy handler (1, 2, 5 … 100 ms between
     tries) while the lock was free again: at 23 coaching saves a second, p99
-    was 241 ms (bench/README.md). Writers in other processes still meet at the
-    file lock. On PostgreSQL reads and writes are the same.
+    was 241 ms (bench/README.md). Other writers (another process, another
+    `Sessions`) still meet at the file lock. On PostgreSQL reads and writes are the same.
     """
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.writer = engine
-        self._queue: _WriterQueue | None = None
+        self._writer_lock: asyncio.Lock | None = None
+        reader = engine
         if engine.dialect.name == "sqlite":
             reader = engine.execution_options(**{READ_ONLY: True})
-            self._queue = _WRITER_QUEUES.setdefault(engine.sync_engine, _WriterQueue())
-        else:
-            reader = engine
+            self._writer_lock = asyncio.Lock()
         super().__init__(reader, expire_on_commit=False)
 
     def begin(self) -> AbstractAsyncContextManager[AsyncSession]:  # type: ignore[override]
-        return _Writing(self(bind=self.writer), self._queue)
+        return self._writing()
 
+    @asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        # What async_sessionmaker.begin() gives (commit, or rollback on error, then
+        # close), bound to the writer and, on SQLite, holding the writer lock.
+        async with self._writer_turn(), self(bind=self.writer) as session, session.begin():
+            yield session
 
-class _WriterQueue:
-    """One asyncio lock per event loop (a lock belongs to the loop it first waits in)."""
-
-    def __init__(self) -> None:
-        self._locks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock] = (
-            weakref.WeakKeyDictionary()
-        )
-
-    def lock(self) -> asyncio.Lock:
-        return self._locks.setdefault(asyncio.get_running_loop(), asyncio.Lock())
-
-
-_WRITER_QUEUES: weakref.WeakKeyDictionary[Any, _WriterQueue] = weakref.WeakKeyDictionary()
-# As long as SQLite's own busy_timeout: a writer waits no longer in the queue.
-WRITER_WAIT_S = 30.0
-
-
-class _Writing:
-    """`async with sessions.begin() as session`: a session in a transaction that
-    commits, holding the process's writer lock on SQLite."""
-
-    def __init__(self, session: AsyncSession, queue: _WriterQueue | None) -> None:
-        self._session = session
-        self._lock = queue.lock() if queue is not None else None
-        self._inner: Any = None
-        self._held = False
-
-    async def __aenter__(self) -> AsyncSession:
-        if self._lock is not None:
-            try:
-                async with asyncio.timeout(WRITER_WAIT_S):
-                    await self._lock.acquire()
-                self._held = True
-            except TimeoutError:
-                await self._session.close()
-                raise
+    @asynccontextmanager
+    async def _writer_turn(self) -> AsyncIterator[None]:
+        if self._writer_lock is None:
+            yield
+            return
+        async with asyncio.timeout(WRITER_WAIT_S):
+            await self._writer_lock.acquire()
         try:
-            # What async_sessionmaker.begin() returns: commits or rolls back, then closes.
-            self._inner = self._session._maker_context_manager()
-            return cast(AsyncSession, await self._inner.__aenter__())
-        except BaseException:
-            self._release()
-            raise
-
-    async def __aexit__(self, *exc: Any) -> bool | None:
-        try:
-            return cast(bool | None, await self._inner.__aexit__(*exc))
+            yield
         finally:
-            self._release()
-
-    def _release(self) -> None:
-        if self._lock is not None and self._held:
-            self._held = False
-            self._lock.release()
+            self._writer_lock.release()
 
 
 def session_factory(engine: AsyncEngine) -> Sessions:
