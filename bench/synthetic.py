@@ -26,7 +26,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.attendance import CONCERN_TYPES, STAGES, VULNERABLE_GROUPS
-from storage.directory import add_trust
+from storage.directory import add_trust, every_role_at_every_school
 from storage.models import (
     ActionEvent,
     AttendanceConcern,
@@ -37,9 +37,9 @@ from storage.models import (
     Framework,
     Person,
     PersonRole,
-    PersonSchool,
     PersonSubject,
     QaSummary,
+    Role,
     School,
     SchoolAction,
     SchoolCategorisation,
@@ -192,10 +192,11 @@ async def generate_trust(
                 "display_name": name,
             },
         )
-        for role in roles:
-            add(PersonRole, {"person_id": person_id, "role": role})
-        for school_id in schools:
-            add(PersonSchool, {"person_id": person_id, "school_id": school_id})
+        for grant in every_role_at_every_school([Role(role) for role in roles], schools):
+            add(
+                PersonRole,
+                {"person_id": person_id, "role": grant.role.value, "school_id": grant.school_id},
+            )
         if subject:
             add(PersonSubject, {"person_id": person_id, "subject": subject})
         return person_id
@@ -409,7 +410,6 @@ async def generate_trust(
         School,
         Person,
         PersonRole,
-        PersonSchool,
         PersonSubject,
         SchoolCategorisation,
         CoachingSession,

@@ -12,12 +12,12 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.directory import Actor, actor_for, trust_admin_names, trust_by_tenant
+from storage.directory import Actor, actor_for, trust_by_tenant
 
 
 @dataclass(frozen=True)
 class Stranger:
-    """Someone Waypoint cannot serve; `message` says why and who can help."""
+    """Someone Waypoint cannot serve; `message` says why and how to get access."""
 
     message: str
     trust_id: int | None = None
@@ -60,16 +60,11 @@ async def identify(session: AsyncSession, activity: Activity) -> Actor | Strange
     )
     if actor is not None:
         return actor
-    admins = await trust_admin_names(session, trust_id=trust.id)
-    who = _people(admins) if admins else f"{trust.name}'s Waypoint administrator"
+    # Anyone in the tenant can write to the bot: the answer names no one, so it
+    # tells a stranger nothing about who runs the trust's Waypoint.
     return Stranger(
-        f"Hello! Waypoint doesn't know you yet at {trust.name}. "
-        f"Ask {who} to add you with your roles and schools.",
+        f"Hello! Waypoint doesn't know you yet at {trust.name}. Ask your school's "
+        "office or your trust's IT team to have you added to Waypoint with your "
+        "roles and schools.",
         trust_id=trust.id,
     )
-
-
-def _people(names: list[str]) -> str:
-    if len(names) == 1:
-        return names[0]
-    return ", ".join(names[:-1]) + " or " + names[-1]

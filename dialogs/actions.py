@@ -59,7 +59,7 @@ async def actions_view(
             )
             title, empty = f"Open actions: {school.name}", f"{school.name} has no open actions."
             view["school_id"] = school.id
-        elif actor.trust_wide:
+        elif (kept := actor.schools_where(ACTION_ROLES)) is None:
             listed = await overdue_actions(
                 session, trust_id=actor.trust_id, today=today, limit=MAX_SHOWN
             )
@@ -69,7 +69,7 @@ async def actions_view(
             listed = await open_actions(
                 session,
                 trust_id=actor.trust_id,
-                school_ids=actor.school_ids,
+                school_ids=kept,
                 today=today,
                 limit=MAX_SHOWN,
             )
@@ -167,15 +167,20 @@ async def _reachable_action(turn: Turn, verb: str) -> SchoolAction | Reply:
         return await actions_view(
             turn, school=await _view_school(turn), error="That action no longer exists."
         )
-    if not turn.actor.reaches_school(action.school_id):
+    if not keeps_actions_at(turn, action.school_id):
         return await refuse(turn, school=school, what=f"{school.name}'s actions", action=verb)
     return action
+
+
+def keeps_actions_at(turn: Turn, school_id: int) -> bool:
+    """A head or adviser at this school, or a trust lead: a role elsewhere gives nothing."""
+    return turn.actor.has_role_at(school_id, ACTION_ROLES)
 
 
 async def _view_school(turn: Turn) -> School | None:
     """The school the refreshed list was about, if the person still reaches it."""
     school = await school_in_trust(turn, school_id_of(turn.data))
-    return school if school is not None and turn.actor.reaches_school(school.id) else None
+    return school if school is not None and keeps_actions_at(turn, school.id) else None
 
 
 def _optional_date(value: Any) -> date | str | None:
@@ -194,6 +199,7 @@ def register(registry: Registry) -> None:
         title="My actions",
         summary="Open actions at your school (trust leads: overdue across the trust)",
         phrases=("my actions", "actions", "our actions", "overdue actions"),
+        private=True,
         example="my actions",
         roles=ACTION_ROLES,
     )
@@ -203,13 +209,13 @@ def register(registry: Registry) -> None:
         found = await pick_school(turn, query=turn.args, verb="actions.show", asking="its actions")
         if isinstance(found, Reply):
             return found
-        if not turn.actor.reaches_school(found.id):
+        if not keeps_actions_at(turn, found.id):
             return await refuse(
                 turn, school=found, what=f"{found.name}'s actions", action="actions.view"
             )
         return await actions_view(turn, school=found)
 
-    @registry.verb("actions.show", roles=ACTION_ROLES)
+    @registry.verb("actions.show", private=True, roles=ACTION_ROLES)
     async def actions_show(turn: Turn) -> Reply:
         school = await school_named(
             turn,
@@ -219,13 +225,13 @@ def register(registry: Registry) -> None:
         )
         if isinstance(school, Reply):
             return school
-        if not turn.actor.reaches_school(school.id):
+        if not keeps_actions_at(turn, school.id):
             return await refuse(
                 turn, school=school, what=f"{school.name}'s actions", action="actions.view"
             )
         return await actions_view(turn, school=school)
 
-    @registry.verb("actions.done", roles=ACTION_ROLES)
+    @registry.verb("actions.done", private=True, roles=ACTION_ROLES)
     async def actions_done(turn: Turn) -> Reply:
         action = await _reachable_action(turn, "actions.done")
         if isinstance(action, Reply):
@@ -242,7 +248,7 @@ def register(registry: Registry) -> None:
         note = f"Marked done: {action.description}" if closed else "That action was already closed."
         return await actions_view(turn, school=await _view_school(turn), note=note)
 
-    @registry.verb("actions.update", roles=ACTION_ROLES)
+    @registry.verb("actions.update", private=True, roles=ACTION_ROLES)
     async def actions_update(turn: Turn) -> Reply:
         action = await _reachable_action(turn, "actions.update")
         if isinstance(action, Reply):

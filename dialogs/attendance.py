@@ -235,6 +235,7 @@ def register(registry: Registry) -> None:
             "attendance concern",
             "raise an attendance concern",
         ),
+        private=True,
         example="raise concern",
     )(open_form)
     registry.command(
@@ -242,15 +243,16 @@ def register(registry: Registry) -> None:
         title="Attendance concerns",
         summary="Open attendance concerns, the most overdue review first (others see counts)",
         phrases=("concerns", "attendance concerns", "open concerns"),
+        private=True,
         example="concerns [school]",
     )(list_concerns)
-    registry.verb("attendance.save")(save)
-    registry.verb("attendance.open")(open_concern)
-    registry.verb("attendance.edit")(edit)
-    registry.verb("attendance.update")(update)
-    registry.verb("attendance.closing")(closing)
-    registry.verb("attendance.close")(close)
-    registry.verb("attendance.list")(list_school)
+    registry.verb("attendance.save", private=True)(save)
+    registry.verb("attendance.open", private=True)(open_concern)
+    registry.verb("attendance.edit", private=True)(edit)
+    registry.verb("attendance.update", private=True)(update)
+    registry.verb("attendance.closing", private=True)(closing)
+    registry.verb("attendance.close", private=True)(close)
+    registry.verb("attendance.list", private=True)(list_school)
 
 
 # -- raising -----------------------------------------------------------------------
@@ -941,7 +943,7 @@ def counts_card(counts: AttendanceCounts, *, name: str) -> dict[str, Any]:
         (
             "By vulnerable group",
             [
-                (VULNERABLE_GROUPS[k], str(v))
+                (VULNERABLE_GROUPS[k], _group_count(v))
                 for k, v in counts.by_vulnerable.items()
                 if k in VULNERABLE_GROUPS
             ],
@@ -960,6 +962,18 @@ def counts_card(counts: AttendanceCounts, *, name: str) -> dict[str, Any]:
         ],
         sections=sections,
     )
+
+
+# Counts by vulnerable group go to people who may not see the pupils (the school's
+# attendance staff and head get the list instead): below this, a count can point to
+# a pupil everyone knows is in the group.
+SMALL_GROUP = 5
+
+
+def _group_count(count: int) -> str:
+    """The count, or "fewer than 5" for 0 to 4: zero too, or a 1 beside a 0 would
+    still say which group's only pupil has a concern."""
+    return f"fewer than {SMALL_GROUP}" if count < SMALL_GROUP else str(count)
 
 
 # -- words -------------------------------------------------------------------------

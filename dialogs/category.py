@@ -174,6 +174,7 @@ def register(registry: Registry) -> None:
         title="Our category",
         summary="A school's category, what it brings, and the last change",
         phrases=("category", "our category", "whats our category", "school category"),
+        private=False,
         example="category oakfield",
     )
     async def category(turn: Turn) -> Reply:
@@ -184,7 +185,7 @@ def register(registry: Registry) -> None:
             return found
         return await show_category(turn, found)
 
-    @registry.verb("category.show")
+    @registry.verb("category.show", private=False)
     async def category_show(turn: Turn) -> Reply:
         school = await school_named(
             turn,
@@ -201,6 +202,7 @@ def register(registry: Registry) -> None:
         title="Categorise",
         summary="Record a school's category agreed at a standards meeting",
         phrases=("categorise", "categorize", "set category", "record category"),
+        private=True,
         example="categorise oakfield",
         roles=CATEGORISERS,
     )
@@ -215,7 +217,7 @@ def register(registry: Registry) -> None:
             values["school_id"] = str(found.id)
         return await categorise_form(turn, values=values)
 
-    @registry.verb("categorise.start", roles=CATEGORISERS)
+    @registry.verb("categorise.start", private=True, roles=CATEGORISERS)
     async def categorise_start(turn: Turn) -> Reply:
         values = {"decided_on": turn.now.date().isoformat(), "school_id": ""}
         if turn.data.get("school_id") not in (None, ""):
@@ -230,7 +232,7 @@ def register(registry: Registry) -> None:
             values["school_id"] = str(school.id)
         return await categorise_form(turn, values=values)
 
-    @registry.verb("categorise.save", roles=CATEGORISERS)
+    @registry.verb("categorise.save", private=True, roles=CATEGORISERS)
     async def categorise_save(turn: Turn) -> Reply:
         values = {k: v for k, v in turn.data.items() if k != "verb"}
         try:

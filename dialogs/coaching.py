@@ -24,8 +24,10 @@ from dialogs.forms import (
     valid_form_id,
 )
 from dialogs.registry import Registry, Reply, Turn
+from dialogs.school_scope import refuse, school_in_trust
 from storage.audit import record_refusal
 from storage.coaching import (
+    COACHING_LOGGERS,
     EDIT_WINDOW,
     HELD,
     Coachee,
@@ -34,6 +36,7 @@ from storage.coaching import (
     coachable_teachers,
     coachees_due,
     coaching_coverage,
+    coaching_schools,
     coaching_session,
     record_coaching_session,
     session_by_form,
@@ -49,7 +52,7 @@ from storage.models import CoachingSession, CoachingStrand, Role, School, Trust
 from storage.schools import SchoolFound, SchoolNotFound, find_school
 from storage.strands import active_strands
 
-LOGGERS = frozenset({Role.coach, Role.head, Role.trust_lead})
+LOGGERS = COACHING_LOGGERS
 COVERAGE_READERS = frozenset({Role.head, Role.trust_lead})
 MAX_ACTION_STEP = 500
 MAX_NOTES = 4000
@@ -57,6 +60,9 @@ MAX_NOTES = 4000
 FUTURE_GRACE = timedelta(days=1)
 OLDEST = timedelta(days=365)
 NEXT_SESSION_HORIZON = timedelta(days=180)
+# Beyond this many schools (a trust lead's whole trust) the form asks for the school
+# first and lists that school's teachers only: the list never grows with the trust.
+FORM_SCHOOLS = 5
 
 MESSAGES = {
     "coachee": "Choose the teacher you coached.",
@@ -109,6 +115,7 @@ def register(registry: Registry) -> None:
         title="Log coaching",
         summary="Log an incremental coaching session in one card",
         phrases=("log coaching", "coaching", "log a session", "log a coaching session"),
+        private=True,
         example="log coaching",
         roles=LOGGERS,
     )(open_form)
@@ -117,26 +124,29 @@ def register(registry: Registry) -> None:
         title="My coaching",
         summary="Your recent sessions, who is due one, your current action step",
         phrases=("my coaching", "my sessions", "my action step"),
+        private=True,
     )(my_coaching)
     registry.command(
         "coaching_coverage",
         title="Coaching coverage",
         summary="Share of teachers coached, frequency, cancellations (no content)",
         phrases=("coaching coverage", "coverage"),
+        private=False,
         example="coaching coverage [school]",
         roles=COVERAGE_READERS,
     )(coverage)
-    registry.verb("coaching.save", roles=LOGGERS)(save)
-    registry.verb("coaching.edit", roles=LOGGERS)(edit)
-    registry.verb("coaching.view")(view)
+    registry.verb("coaching.school", private=True, roles=LOGGERS)(open_form)
+    registry.verb("coaching.save", private=True, roles=LOGGERS)(save)
+    registry.verb("coaching.edit", private=True, roles=LOGGERS)(edit)
+    registry.verb("coaching.view", private=True)(view)
 
 
 # -- the form ----------------------------------------------------------------------
 
 
-async def _context(session: AsyncSession, turn: Turn) -> FormContext:
+async def _context(session: AsyncSession, turn: Turn, school_id: int | None = None) -> FormContext:
     return FormContext(
-        coachees=await coachable_teachers(session, turn.actor),
+        coachees=await coachable_teachers(session, turn.actor, school_id=school_id),
         strands=await active_strands(session, trust_id=turn.actor.trust_id),
         today=school_today(turn.now),
     )
@@ -149,6 +159,7 @@ def _form(
     errors: dict[str, str] | None = None,
     form_id: str,
     session_id: int | None = None,
+    school_id: int | None = None,
     note: str | None = None,
 ) -> Reply:
     card = render_card(
@@ -166,6 +177,7 @@ def _form(
             "verb": "coaching.save",
             "form_id": form_id,
             **({"session_id": session_id} if session_id else {}),
+            **({"school_id": school_id} if school_id else {}),
         },
         today=context.today.isoformat(),
     )
@@ -173,12 +185,38 @@ def _form(
 
 
 async def open_form(turn: Turn) -> Reply:
+    """The form; for someone coaching at many schools, first the school (`coaching.school`
+    brings its choice back here)."""
+    school_id = _int(turn.data.get("school_id"))
+    if school_id is not None:
+        # Only a tampered card names a school where this person does not coach.
+        school = await school_in_trust(turn, school_id)
+        if school is None or not turn.actor.has_role_at(school.id, LOGGERS):
+            return await refuse(
+                turn, school=school, what="coaching at that school", action="coaching.school"
+            )
     async with turn.sessions() as session:
-        context = await _context(session, turn)
+        if school_id is None:
+            schools = await coaching_schools(session, turn.actor)
+            if len(schools) > FORM_SCHOOLS:
+                return _school_choice(schools)
+        context = await _context(session, turn, school_id)
     if not context.coachees:
-        return Reply(text="There are no teachers at your schools for me to list yet.")
+        where = "that school" if school_id else "your schools"
+        return Reply(text=f"There are no teachers at {where} for me to list yet.")
     values = {"held_on": context.today.isoformat(), "status": HELD}
-    return _form(context, values=values, form_id=new_form_id())
+    return _form(context, values=values, form_id=new_form_id(), school_id=school_id)
+
+
+def _school_choice(schools: list[tuple[int, str]]) -> Reply:
+    card = render_card(
+        "choose_school",
+        title="Log a coaching session",
+        text="Which school was the session at? You'll see its teachers next.",
+        choices=[{"title": name, "value": str(school_id)} for school_id, name in schools],
+        data={"verb": "coaching.school"},
+    )
+    return Reply(card=card)
 
 
 def _values_of(row: CoachingSession) -> dict[str, str]:
@@ -208,8 +246,19 @@ async def edit(turn: Turn) -> Reply:
         if row is None or not _editable(row, turn.actor, turn):
             await _refused(session, turn, "coaching.edit", row)
             return Reply(text=_EDIT_REFUSAL)
-        context = await _context(session, turn)
-    return _form(context, values=_values_of(row), form_id=new_form_id(), session_id=row.id)
+        school_id = row.school_id if await _school_first(session, turn) else None
+        context = await _context(session, turn, school_id)
+    return _form(
+        context,
+        values=_values_of(row),
+        form_id=new_form_id(),
+        session_id=row.id,
+        school_id=school_id,
+    )
+
+
+async def _school_first(session: AsyncSession, turn: Turn) -> bool:
+    return len(await coaching_schools(session, turn.actor)) > FORM_SCHOOLS
 
 
 _EDIT_REFUSAL = (
@@ -250,6 +299,7 @@ async def save(turn: Turn) -> Reply:
     if form_id is None:
         return Reply(text=_OUT_OF_DATE)
     session_id = _int(turn.data.get("session_id"))
+    school_id = _int(turn.data.get("school_id"))
     values = {key: submitted_text(turn.data, key) for key in _FIELDS}
     actor = turn.actor
     created = False
@@ -262,7 +312,7 @@ async def save(turn: Turn) -> Reply:
             if existing is not None:
                 # A double click or a redelivery: the first submit stored it.
                 return await _confirmation(session, turn, existing, again=True)
-        context = await _context(session, turn)
+        context = await _context(session, turn, school_id)
         try:
             form = CoachingForm.model_validate(values)
             errors = _check(form, context)
@@ -274,7 +324,12 @@ async def save(turn: Turn) -> Reply:
             await _refused(session, turn, "coaching.save", None)
         if errors:
             return _form(
-                context, values=values, errors=errors, form_id=form_id, session_id=session_id
+                context,
+                values=values,
+                errors=errors,
+                form_id=form_id,
+                session_id=session_id,
+                school_id=school_id,
             )
         coachee = next(c for c in context.coachees if c.person_id == form.coachee)
         details = SessionDetails(
@@ -489,14 +544,14 @@ async def coverage(turn: Turn) -> Reply:
                 names = ", ".join(s.name for s in match.schools)
                 return Reply(text=f"Which school did you mean: {names}? Type its full name.")
             school: School = match.school
-            if not (actor.has_any({Role.trust_lead}) or school.id in actor.school_ids):
+            if not actor.has_role_at(school.id, COVERAGE_READERS):
                 await _refused(session, turn, "coaching.coverage", None, school_id=school.id)
                 return Reply(text=f"You don't have access to coaching coverage for {school.name}.")
             school_ids: list[int] | None = [school.id]
-        elif actor.has_any({Role.trust_lead}):
-            school_ids = None
         else:
-            school_ids = sorted(actor.school_ids)
+            # Each head sees the schools they head; a trust lead, every school.
+            read = actor.schools_where(COVERAGE_READERS)
+            school_ids = None if read is None else sorted(read)
         schools = await coaching_coverage(
             session, trust_id=actor.trust_id, school_ids=school_ids, today=today
         )

@@ -27,10 +27,12 @@ from storage.digests import (
     SchoolPosition,
     TrustPosition,
     last_digest_at,
+    school_digest_readers,
+    trust_digest_readers,
     trust_position,
     week_period,
 )
-from storage.models import DigestRun, Person, PersonRole, PersonSchool, Role, Trust
+from storage.models import DigestRun, Role, Trust
 from storage.outbox import Message, delivery_report, enqueue_many, latest_period
 
 # Issue 7 gives the trust digest to trust leads; a trust admin loads data, not reads it.
@@ -60,6 +62,7 @@ def register(registry: Registry) -> None:
         title="Digest",
         summary="This week's digest: the trust's, or your school's",
         phrases=("digest", "weekly digest", "show digest"),
+        private=True,
         roles=frozenset({Role.trust_lead, Role.head}),
     )(preview)
     registry.command(
@@ -67,9 +70,10 @@ def register(registry: Registry) -> None:
         title="Digest report",
         summary="Who the latest trust digest reached",
         phrases=("digest report", "delivery report"),
+        private=True,
         roles=TRUST_READERS,
     )(report)
-    registry.verb("digest.page", roles=TRUST_READERS)(page)
+    registry.verb("digest.page", private=True, roles=TRUST_READERS)(page)
 
 
 # -- composing -------------------------------------------------------------------
@@ -97,7 +101,7 @@ async def compose_week(
         # composition takes don't grow with the trust.
         messages = [
             Message(TRUST_DIGEST, period, person_id, {"card": trust_card})
-            for person_id in await _people_with_role(session, trust_id, Role.trust_lead)
+            for person_id in await trust_digest_readers(session, trust_id=trust_id)
         ]
         by_school = {s.school_id: s for s in position.schools}
         messages += [
@@ -107,7 +111,7 @@ async def compose_week(
                 person_id,
                 {"card": school_digest_card(position, by_school[school_id])},
             )
-            for person_id, school_id in await _heads(session, trust_id)
+            for person_id, school_id in await school_digest_readers(session, trust_id=trust_id)
             if school_id in by_school
         ]
         queued = await enqueue_many(session, trust_id=trust_id, messages=messages, now=now)
@@ -129,27 +133,6 @@ async def _claim_run(session: AsyncSession, *, trust_id: int, period: str, now: 
         .returning(DigestRun.id)
     )
     return (await session.execute(statement)).scalar() is not None
-
-
-async def _people_with_role(session: AsyncSession, trust_id: int, role: Role) -> list[int]:
-    rows = await session.scalars(
-        select(Person.id)
-        .join(PersonRole, PersonRole.person_id == Person.id)
-        .where(Person.trust_id == trust_id, PersonRole.role == role.value)
-        .order_by(Person.id)
-    )
-    return list(rows)
-
-
-async def _heads(session: AsyncSession, trust_id: int) -> list[tuple[int, int]]:
-    rows = await session.execute(
-        select(Person.id, PersonSchool.school_id)
-        .join(PersonRole, PersonRole.person_id == Person.id)
-        .join(PersonSchool, PersonSchool.person_id == Person.id)
-        .where(Person.trust_id == trust_id, PersonRole.role == Role.head.value)
-        .order_by(Person.id, PersonSchool.school_id)
-    )
-    return [(person_id, school_id) for person_id, school_id in rows]
 
 
 # -- the cards ------------------------------------------------------------------------
@@ -283,9 +266,10 @@ async def preview(turn: Turn) -> Reply:
     actor = turn.actor
     if actor.has_any(TRUST_READERS):
         return Reply(card=trust_digest_card(await _position_for(turn, None)))
-    if not actor.school_ids:
-        return Reply(text="You aren't listed at a school yet, so there is no digest for you.")
-    position = await _position_for(turn, sorted(actor.school_ids))
+    headed = actor.schools_where({Role.head})
+    if not headed:
+        return Reply(text="You aren't head of a school yet, so there is no digest for you.")
+    position = await _position_for(turn, sorted(headed))
     # A head of two schools sees the first here; both arrive on Monday.
     return Reply(card=school_digest_card(position, position.schools[0]))
 

@@ -31,6 +31,7 @@ def register(registry: Registry) -> None:
         title="Help",
         summary="What I can do for you",
         phrases=("help", "what can you do", "commands", "menu"),
+        private=False,
     )
     async def show_help(turn: Turn) -> Reply:
         return help_card(registry, turn.actor)

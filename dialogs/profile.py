@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from cards.render import render_card
 from dialogs.registry import Registry, Reply, Turn
-from storage.directory import schools_of
+from storage.directory import Actor, schools_of
 
 ROLE_NAMES = {
     "teacher": "Teacher",
@@ -24,12 +24,14 @@ def register(registry: Registry) -> None:
         title="Who am I?",
         summary="Your roles and schools as Waypoint knows them",
         phrases=("who am i", "whoami", "my roles", "my profile"),
+        private=True,
     )
     async def who_am_i(turn: Turn) -> Reply:
         actor = turn.actor
         async with turn.sessions() as session:
             schools = await schools_of(session, actor)
-        roles = ", ".join(ROLE_NAMES[r.value] for r in sorted(actor.roles)) or "none yet"
+        names = {school.id: school.name for school in schools}
+        roles = "; ".join(_roles_where(actor, names)) or "none yet"
         if actor.trust_wide:
             reach = f"every school of {actor.trust_name} ({len(schools)})"
         else:
@@ -45,3 +47,14 @@ def register(registry: Registry) -> None:
             buttons=[{"title": "Help", "command": "help"}],
         )
         return Reply(card=card)
+
+
+def _roles_where(actor: Actor, school_names: dict[int, str]) -> list[str]:
+    """Each role with where it is held: a role counts at its own school only."""
+    held = [f"{ROLE_NAMES[role.value]} (whole trust)" for role in sorted(actor.trust_roles)]
+    for school_id, roles in sorted(
+        actor.school_roles.items(), key=lambda item: school_names.get(item[0], "")
+    ):
+        where = school_names.get(school_id, "a school")
+        held += [f"{ROLE_NAMES[role.value]} at {where}" for role in sorted(roles)]
+    return held

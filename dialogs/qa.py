@@ -1,13 +1,13 @@
-"""Subject-lead QA: the termly summary card, `qa status`, reading a summary, reminders.
+"""Subject-lead QA: the termly summary card, reading a summary, reminders.
 
 A subject lead submits only for the subjects they lead at their own schools; a
-summary is read by its author, the head of its school and trust leads.
+summary is read by its author, the head of its school and trust leads. `qa status`
+is dialogs/qa_status.py.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any, Literal, Protocol
@@ -34,10 +34,8 @@ from storage.qa import (
     JUDGEMENTS,
     QaContent,
     ReminderDue,
-    SchoolCompliance,
     SummaryLine,
     claim_qa_reminders,
-    compliance,
     latest_summaries,
     led_subjects,
     qa_summary,
@@ -45,12 +43,11 @@ from storage.qa import (
     release_qa_reminders,
     summary_by_form,
 )
-from storage.schools import SchoolFound, SchoolNotFound, find_school
 from storage.terms import QaClosed, QaOpen, QaPeriod, Term, qa_period, qa_settings
 
 SUBMITTERS = frozenset({Role.subject_lead})
-# Heads (their school) and trust leads (any) read status; a subject lead their own.
-STATUS_READERS = frozenset({Role.head, Role.trust_lead, Role.subject_lead})
+# Who reads a school's summaries and status: its head, and trust leads.
+SCHOOL_READERS = frozenset({Role.head, Role.trust_lead})
 MAX_TEXT = 4000
 FIELDS = ("target", "strengths", "areas_for_development", "evidence", "judgement", "actions", "cpd")
 
@@ -123,21 +120,13 @@ def register(registry: Registry) -> None:
         title="Submit QA summary",
         summary="Your subject's termly QA summary, in one card",
         phrases=("qa", "submit qa", "qa summary", "submit qa summary", "qa form"),
+        private=True,
         example="submit qa",
         roles=SUBMITTERS,
     )(open_form)
-    registry.command(
-        "qa_status",
-        title="QA status",
-        summary="Which subjects have submitted this term's QA summary, and which have not",
-        phrases=("qa status", "qa compliance", "qa summaries"),
-        example="qa status [school]",
-        roles=STATUS_READERS,
-    )(status)
-    registry.verb("qa.open", roles=SUBMITTERS)(open_for)
-    registry.verb("qa.save", roles=SUBMITTERS)(save)
-    registry.verb("qa.status", roles=STATUS_READERS)(status_of_school)
-    registry.verb("qa.show")(show)
+    registry.verb("qa.open", private=True, roles=SUBMITTERS)(open_for)
+    registry.verb("qa.save", private=True, roles=SUBMITTERS)(save)
+    registry.verb("qa.show", private=True)(show)
 
 
 # -- words -------------------------------------------------------------------------
@@ -166,7 +155,7 @@ def closed_text(period: QaClosed) -> str:
     return text
 
 
-def _window_text(period: QaOpen) -> str:
+def window_text(period: QaOpen) -> str:
     closes = _long_day(period.window.closes)
     if period.days_left == 0:
         return f"The window for {period.term.title} closes today, {closes}."
@@ -174,7 +163,7 @@ def _window_text(period: QaOpen) -> str:
     return f"The window for {period.term.title} is open until {closes}: {days} left."
 
 
-def _submitted_line(line: SummaryLine, actor: Actor) -> str:
+def submitted_line(line: SummaryLine, actor: Actor) -> str:
     who = "you" if line.author_id == actor.person_id else (line.author_name or "someone")
     return f"{who} submitted on {_day(school_today(line.submitted_at))} (version {line.version})"
 
@@ -182,14 +171,14 @@ def _submitted_line(line: SummaryLine, actor: Actor) -> str:
 # -- the form ----------------------------------------------------------------------
 
 
-async def _targets(session: AsyncSession, actor: Actor) -> list[Target]:
+async def subject_targets(session: AsyncSession, actor: Actor) -> list[Target]:
     if Role.subject_lead not in actor.roles:
         return []
     leads = await led_subjects(session, trust_id=actor.trust_id, person_id=actor.person_id)
     return [Target(lead.school_id, lead.school_name, lead.subject) for lead in leads]
 
 
-async def _today_period(session: AsyncSession, turn: Turn) -> QaPeriod:
+async def today_period(session: AsyncSession, turn: Turn) -> QaPeriod:
     return await qa_period(session, trust_id=turn.actor.trust_id, today=school_today(turn.now))
 
 
@@ -220,7 +209,7 @@ def _form(
     card = render_card(
         "qa_form",
         title=f"QA summary: {period.term.title}",
-        note=_window_text(period),
+        note=window_text(period),
         resubmissions=resubmissions,
         targets=[{"title": t.title, "value": t.value} for t in targets],
         values=values,
@@ -233,7 +222,7 @@ def _form(
     return Reply(card=card)
 
 
-_NO_SUBJECTS = (
+NO_SUBJECTS = (
     "Waypoint has no subject and school for you as a subject lead yet. "
     "Your trust admin can add them."
 )
@@ -248,10 +237,10 @@ async def open_for(turn: Turn) -> Reply:
     chosen = _target_key(turn.data)
     if _named_target(turn.data):
         async with turn.sessions.begin() as session:
-            targets = await _targets(session, turn.actor)
+            targets = await subject_targets(session, turn.actor)
             if chosen is None or chosen not in {t.key for t in targets}:
                 # Only a tampered card names a subject or school that isn't the lead's.
-                await _refuse(
+                await refuse(
                     session, turn.actor, "qa.open", school_id=chosen[0] if chosen else None
                 )
                 return Reply(text=_NOT_YOURS)
@@ -266,12 +255,12 @@ _NOT_YOURS = (
 
 async def _open(turn: Turn, *, chosen: tuple[int, str] | None) -> Reply:
     async with turn.sessions() as session:
-        period = await _today_period(session, turn)
+        period = await today_period(session, turn)
         if isinstance(period, QaClosed):
             return Reply(text=closed_text(period))
-        targets = await _targets(session, turn.actor)
+        targets = await subject_targets(session, turn.actor)
         if not targets:
-            return Reply(text=_NO_SUBJECTS)
+            return Reply(text=NO_SUBJECTS)
         latest = await latest_summaries(
             session,
             trust_id=turn.actor.trust_id,
@@ -322,13 +311,13 @@ async def save(turn: Turn) -> Reply:
         if existing is not None:
             # A double click or a redelivery: the first submit stored it.
             return await _confirmation(session, existing, again=True)
-        targets = await _targets(session, actor)
+        targets = await subject_targets(session, actor)
         target = next((t for t in targets if t.key == key), None)
         if target is None and _named_target(turn.data):
             # A school or subject outside the lead's own is a scope attempt, not a typo.
-            await _refuse(session, actor, "qa.save", school_id=key[0] if key else None)
+            await refuse(session, actor, "qa.save", school_id=key[0] if key else None)
             return Reply(text=_NOT_YOURS)
-        period = await _today_period(session, turn)
+        period = await today_period(session, turn)
         if isinstance(period, QaClosed):
             return Reply(text=f"{closed_text(period)} Nothing was saved.")
         errors: dict[str, str] = {}
@@ -399,7 +388,7 @@ async def _record(
     )
 
 
-async def _refuse(
+async def refuse(
     session: AsyncSession, actor: Actor, action: str, *, school_id: int | None
 ) -> None:
     # Only a school of the actor's trust may be named in the trail (and exist at all).
@@ -457,9 +446,7 @@ def may_read(actor: Actor, row: QaSummary) -> bool:
     """The author, the head of the summary's school, trust leads."""
     if actor.trust_id != row.trust_id:
         return False
-    if Role.trust_lead in actor.roles or row.author_id == actor.person_id:
-        return True
-    return Role.head in actor.roles and row.school_id in actor.school_ids
+    return row.author_id == actor.person_id or actor.has_role_at(row.school_id, SCHOOL_READERS)
 
 
 async def show(turn: Turn) -> Reply:
@@ -471,7 +458,7 @@ async def show(turn: Turn) -> Reply:
             else None
         )
         if row is None or not may_read(turn.actor, row):
-            await _refuse(session, turn.actor, "qa.show", school_id=row.school_id if row else None)
+            await refuse(session, turn.actor, "qa.show", school_id=row.school_id if row else None)
             return Reply(
                 text="You don't have access to that QA summary: it is for its author, "
                 "the school's head and trust leads."
@@ -492,216 +479,6 @@ async def _person_name(session: AsyncSession, person_id: int | None) -> str | No
         return None
     person = await session.get(Person, person_id)
     return person.display_name if person else None
-
-
-# -- status ------------------------------------------------------------------------
-
-
-async def _reported_term(session: AsyncSession, turn: Turn) -> tuple[Term, str] | Reply:
-    """The term status reports on (the open one, else the one whose window last
-    closed) with a line about its window; else the answer to give instead."""
-    period = await _today_period(session, turn)
-    if isinstance(period, QaOpen):
-        return period.term, _window_text(period)
-    if period.previous is not None:
-        return period.previous.term, closed_text(period)
-    return Reply(text=closed_text(period) if isinstance(period, QaClosed) else "")
-
-
-async def status(turn: Turn) -> Reply:
-    actor = turn.actor
-    trust_lead = Role.trust_lead in actor.roles
-    readers = trust_lead or Role.head in actor.roles
-    if not turn.args:
-        if trust_lead:
-            return await _trust_status(turn)
-        if Role.head in actor.roles:
-            return await _schools_status(turn, school_ids=actor.school_ids)
-        return await _my_status(turn)
-    async with turn.sessions() as session:
-        match = await find_school(session, trust_id=actor.trust_id, query=turn.args)
-    if isinstance(match, SchoolNotFound):
-        return Reply(text=f"I couldn't find a school called “{turn.args}” in {actor.trust_name}.")
-    if not readers:
-        # A subject lead's status is their own subjects: at a school of theirs, that;
-        # anywhere else, a refusal.
-        if isinstance(match, SchoolFound) and actor.reaches_school(match.school.id):
-            return await _my_status(turn)
-        if isinstance(match, SchoolFound):
-            return await _school_status_checked(turn, match.school.id)
-        return await _my_status(turn)
-    if isinstance(match, SchoolFound):
-        return await _school_status_checked(turn, match.school.id)
-    choices = [
-        {
-            "text": school.name,
-            "button": {
-                "title": "Show",
-                "data": {"verb": "qa.status", "school_id": school.id},
-            },
-        }
-        for school in match.schools
-        if actor.reaches_school(school.id)
-    ]
-    card = render_card(
-        "qa_status",
-        title="Which school?",
-        note=f"More than one school matches “{turn.args}”.",
-        sections=[{"heading": "Schools", "items": choices, "empty": "None of yours."}],
-    )
-    return Reply(card=card)
-
-
-async def status_of_school(turn: Turn) -> Reply:
-    school_id = record_id(turn.data.get("school_id"))
-    if school_id is None:
-        return Reply(text="That card is out of date. Type qa status to start again.")
-    return await _school_status_checked(turn, school_id)
-
-
-async def _school_status_checked(turn: Turn, school_id: int) -> Reply:
-    actor = turn.actor
-    async with turn.sessions() as session:
-        school = await session.get(School, school_id)
-    in_trust = school is not None and school.trust_id == actor.trust_id
-    allowed = in_trust and (
-        Role.trust_lead in actor.roles
-        or (Role.head in actor.roles and school_id in actor.school_ids)
-    )
-    if not allowed:
-        async with turn.sessions.begin() as session:
-            await _refuse(session, actor, "qa.status", school_id=school_id)
-        return Reply(
-            text="You don't have access to that school's QA summaries: heads see their own "
-            "school, trust leads every school."
-        )
-    return await _schools_status(turn, school_ids={school_id})
-
-
-async def _trust_status(turn: Turn) -> Reply:
-    actor = turn.actor
-    async with turn.sessions() as session:
-        reported = await _reported_term(session, turn)
-        if isinstance(reported, Reply):
-            return reported
-        term, note = reported
-        schools = await compliance(session, trust_id=actor.trust_id, term=term)
-    expected = sum(len(s.expected) for s in schools)
-    submitted = sum(s.submitted_count for s in schools)
-    items = [
-        {
-            "text": f"{s.school_name}: {s.submitted_count} of {len(s.expected)} submitted",
-            "button": {"title": "Details", "data": {"verb": "qa.status", "school_id": s.school_id}},
-        }
-        for s in schools
-    ]
-    card = render_card(
-        "qa_status",
-        title=f"QA summaries: {term.title}",
-        note=f"{note} Across {actor.trust_name}: {submitted} of {expected} submitted.",
-        sections=[{"heading": "Schools", "items": items, "empty": "The trust has no schools."}],
-    )
-    return Reply(card=card)
-
-
-async def _schools_status(turn: Turn, *, school_ids: Collection[int]) -> Reply:
-    actor = turn.actor
-    async with turn.sessions() as session:
-        reported = await _reported_term(session, turn)
-        if isinstance(reported, Reply):
-            return reported
-        term, note = reported
-        schools = await compliance(
-            session, trust_id=actor.trust_id, term=term, school_ids=school_ids
-        )
-    if not schools:
-        return Reply(text="You have no school in Waypoint yet.")
-    sections = []
-    for school in schools:
-        sections += _school_sections(school, actor)
-    title = f"QA summaries: {term.title}"
-    if len(schools) == 1:
-        only = schools[0]
-        title = f"QA summaries at {only.school_name}: {term.title}"
-        note = f"{note} {only.submitted_count} of {len(only.expected)} subjects submitted."
-    card = render_card("qa_status", title=title, note=note, sections=sections)
-    return Reply(card=card)
-
-
-def _school_sections(school: SchoolCompliance, actor: Actor) -> list[dict[str, Any]]:
-    submitted = [
-        {
-            "text": f"{subject}: {_submitted_line(line, actor)}, "
-            f"{JUDGEMENTS.get(line.judgement, line.judgement)}",
-            "button": {"title": "View", "data": {"verb": "qa.show", "summary_id": line.id}},
-        }
-        for subject, line in sorted(school.submitted.items())
-    ]
-    missing = [
-        {"text": f"{subject}: {', '.join(school.expected[subject])}", "button": None}
-        for subject in school.missing
-    ]
-    return [
-        {
-            "heading": f"{school.school_name}: submitted",
-            "items": submitted,
-            "empty": "No summary yet this term.",
-        },
-        {
-            "heading": f"{school.school_name}: not yet submitted",
-            "items": missing,
-            "empty": "Every subject has submitted."
-            if school.expected
-            else "No subject leads are set up for this school.",
-        },
-    ]
-
-
-async def _my_status(turn: Turn) -> Reply:
-    """A subject lead's own subjects: done or not, this term."""
-    actor = turn.actor
-    async with turn.sessions() as session:
-        reported = await _reported_term(session, turn)
-        if isinstance(reported, Reply):
-            return reported
-        term, note = reported
-        targets = await _targets(session, actor)
-        latest = await latest_summaries(
-            session, trust_id=actor.trust_id, term=term, school_ids={t.school_id for t in targets}
-        )
-    if not targets:
-        return Reply(text=_NO_SUBJECTS)
-    items = []
-    for target in targets:
-        line = latest.get(target.key)
-        if line is None:
-            items.append(
-                {
-                    "text": f"{target.title}: not yet submitted",
-                    "button": {
-                        "title": "Submit",
-                        "data": {
-                            "verb": "qa.open",
-                            "school_id": target.school_id,
-                            "subject": target.subject,
-                        },
-                    },
-                }
-            )
-        else:
-            items.append(
-                {
-                    "text": f"{target.title}: {_submitted_line(line, actor)}",
-                    "button": {"title": "View", "data": {"verb": "qa.show", "summary_id": line.id}},
-                }
-            )
-    card = render_card(
-        "qa_status",
-        title=f"Your QA summaries: {term.title}",
-        note=note,
-        sections=[{"heading": "Your subjects", "items": items, "empty": ""}],
-    )
-    return Reply(card=card)
 
 
 # -- reminders ---------------------------------------------------------------------

@@ -27,8 +27,17 @@ AMBIGUITY_MARGIN = 4
 # Below the threshold but above this, "did you mean …?" is worth offering.
 SUGGEST_THRESHOLD = 60
 
-_MENTION = re.compile(r"<at>.*?</at>", re.IGNORECASE | re.DOTALL)
-_TAG = re.compile(r"<[^>]+>")
+# A message's text has no length limit, so the matcher reads only its start: a
+# command and its arguments fit well inside, and hostile text costs no more than this.
+MATCHED_CHARACTERS = 400
+# Phrases are tried against every run of words, so the words read are bounded too.
+MATCHED_WORDS = 48
+
+# Linear on any text: each attempt, starting at a "<", scans only up to the next "<"
+# (a lazy ".*?" up to "</at>", or "[^>]+" up to ">", rescans the rest of the text
+# from every "<" and is quadratic on a run of "<at>").
+_MENTION = re.compile(r"<at>[^<]*</at>", re.IGNORECASE)
+_TAG = re.compile(r"<[^<>]*>")
 _NON_WORD = re.compile(r"[^\w\s'-]+")
 
 
@@ -54,6 +63,8 @@ class Notifier(Protocol):
         trust_id: int,
         person_id: int,
         reply: Reply,
+        kind: str = "notice",
+        key: str | None = None,
         session: AsyncSession | None = None,
     ) -> None: ...
 
@@ -65,6 +76,8 @@ class _NoNotifier:
         trust_id: int,
         person_id: int,
         reply: Reply,
+        kind: str = "notice",
+        key: str | None = None,
         session: AsyncSession | None = None,
     ) -> None:
         return None
@@ -96,6 +109,9 @@ class Command:
     example: str
     phrases: tuple[str, ...]
     handler: Handler
+    # The answer holds pupil data, coaching or QA content, or a named person's
+    # records: in a group chat or channel it goes to the person's own chat instead.
+    private: bool
     # None: anyone known to Waypoint may use it.
     roles: frozenset[Role] | None = None
 
@@ -107,6 +123,8 @@ class Command:
 class Verb:
     name: str
     handler: Handler
+    # As for a command: what the card action answers may not be posted in a shared room.
+    private: bool
     roles: frozenset[Role] | None = None
 
     def allowed(self, actor: Actor) -> bool:
@@ -132,6 +150,18 @@ class NotUnderstood:
 Match = Matched | Ambiguous | NotUnderstood
 
 
+def matched_words(text: str) -> list[str]:
+    """The words the matcher reads of a message: from its first characters only."""
+    return normalise(text[:MATCHED_CHARACTERS]).split()[:MATCHED_WORDS]
+
+
+def _declared(private: object, what: str) -> bool:
+    # A bool and nothing else: a None or a "no" must not pass for a declaration.
+    if not isinstance(private, bool):
+        raise TypeError(f"{what}: say private=True or private=False")
+    return private
+
+
 def normalise(text: str) -> str:
     """Lower-case words only: mentions, markup and punctuation removed."""
     text = _MENTION.sub(" ", text)
@@ -152,9 +182,14 @@ class Registry:
         title: str,
         summary: str,
         phrases: tuple[str, ...],
+        private: bool,
         example: str | None = None,
         roles: frozenset[Role] | None = None,
     ) -> Callable[[Handler], Handler]:
+        """Register a command. `private` has no default: every command says whether
+        its answer may be posted where others read it."""
+        declared = _declared(private, f"command {key!r}")
+
         def register(handler: Handler) -> Handler:
             if key in self._commands:
                 raise ValueError(f"command {key!r} registered twice")
@@ -165,6 +200,7 @@ class Registry:
                 example=example or phrases[0],
                 phrases=tuple(normalise(p) for p in phrases),
                 handler=handler,
+                private=declared,
                 roles=roles,
             )
             return handler
@@ -172,12 +208,15 @@ class Registry:
         return register
 
     def verb(
-        self, name: str, *, roles: frozenset[Role] | None = None
+        self, name: str, *, private: bool, roles: frozenset[Role] | None = None
     ) -> Callable[[Handler], Handler]:
+        """Register a card verb; `private` as for a command."""
+        declared = _declared(private, f"card verb {name!r}")
+
         def register(handler: Handler) -> Handler:
             if name in self._verbs:
                 raise ValueError(f"card verb {name!r} registered twice")
-            self._verbs[name] = Verb(name=name, handler=handler, roles=roles)
+            self._verbs[name] = Verb(name=name, handler=handler, private=declared, roles=roles)
             return handler
 
         return register
@@ -191,12 +230,15 @@ class Registry:
     def commands(self) -> list[Command]:
         return list(self._commands.values())
 
+    def verbs(self) -> list[Verb]:
+        return list(self._verbs.values())
+
     def commands_for(self, actor: Actor) -> list[Command]:
         return [c for c in self._commands.values() if c.allowed(actor)]
 
     def match(self, text: str) -> Match:
         """What a typed message asks for, forgiving case, extra words and small typos."""
-        words = normalise(text).split()
+        words = matched_words(text)
         if not words:
             return NotUnderstood(None)
         scored: list[tuple[float, int, int, Command, str]] = []

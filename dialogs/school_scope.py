@@ -8,7 +8,7 @@ person does not reach is refused, audited and left untouched.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from datetime import date
 from typing import Any
 
@@ -19,7 +19,7 @@ from dialogs.forms import record_id
 from dialogs.registry import Reply, Turn
 from storage.audit import record_refusal
 from storage.directory import schools_of
-from storage.models import School
+from storage.models import Role, School
 from storage.schools import SchoolFound, SchoolsToChoose, find_school
 
 # Choice cards list at most this many schools; beyond it, typing the name is quicker.
@@ -102,9 +102,16 @@ def choose_school(
 
 
 async def pick_school(
-    turn: Turn, *, query: str, verb: str, asking: str, extra: Mapping[str, Any] | None = None
+    turn: Turn,
+    *,
+    query: str,
+    verb: str,
+    asking: str,
+    extra: Mapping[str, Any] | None = None,
+    roles: Collection[Role] | None = None,
 ) -> School | Reply:
-    """The school meant by `query`, or by default the person's only school.
+    """The school meant by `query`, or by default the person's only school (with
+    `roles`, the only school where they hold one of them).
 
     Returns a Reply when there is nothing to act on yet: a choice to make, or a
     name that matched nothing. Reach is the caller's check.
@@ -128,7 +135,7 @@ async def pick_school(
                 text=f"I couldn't find a school called “{query}” in {actor.trust_name}. "
                 "Check the name, or give its URN."
             )
-        schools = await schools_of(session, actor)
+        schools = await schools_of(session, actor, roles=roles)
     if len(schools) == 1 and not actor.trust_wide:
         return schools[0]
     if not schools:

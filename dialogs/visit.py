@@ -196,8 +196,13 @@ async def visit_form(
     return Reply(card=card)
 
 
+def advises(turn: Turn, school_id: int) -> bool:
+    """The school's own adviser, or a trust lead: a role elsewhere gives nothing."""
+    return turn.actor.has_role_at(school_id, ADVISERS)
+
+
 async def start_visit(turn: Turn, school: School) -> Reply:
-    if not turn.actor.reaches_school(school.id):
+    if not advises(turn, school.id):
         return await refuse(
             turn, school=school, what=f"{school.name}'s visits", action="visit.start"
         )
@@ -210,18 +215,19 @@ def register(registry: Registry) -> None:
         title="Note of visit",
         summary="Record a visit: strengths, risks, next steps, and rate earlier actions",
         phrases=("visit", "note of visit", "record a visit", "new visit"),
+        private=True,
         example="visit oakfield",
         roles=ADVISERS,
     )
     async def visit(turn: Turn) -> Reply:
         found = await pick_school(
-            turn, query=turn.args, verb="visit.start", asking="the note of visit"
+            turn, query=turn.args, verb="visit.start", asking="the note of visit", roles=ADVISERS
         )
         if isinstance(found, Reply):
             return found
         return await start_visit(turn, found)
 
-    @registry.verb("visit.start", roles=ADVISERS)
+    @registry.verb("visit.start", private=True, roles=ADVISERS)
     async def visit_start(turn: Turn) -> Reply:
         school = await school_named(
             turn,
@@ -233,10 +239,10 @@ def register(registry: Registry) -> None:
             return school
         return await start_visit(turn, school)
 
-    @registry.verb("visit.save", roles=ADVISERS)
+    @registry.verb("visit.save", private=True, roles=ADVISERS)
     async def visit_save(turn: Turn) -> Reply:
         school = await school_in_trust(turn, school_id_of(turn.data))
-        if school is None or not turn.actor.reaches_school(school.id):
+        if school is None or not advises(turn, school.id):
             name = f"{school.name}'s visits" if school else "that school's visits"
             return await refuse(turn, school=school, what=name, action="visit.save")
         values = {k: v for k, v in turn.data.items() if k != "verb"}

@@ -13,7 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import ActionEvent, Person, PersonRole, PersonSchool, Role, School, SchoolAction
+from storage.models import ActionEvent, Person, PersonRole, Role, School, SchoolAction
 
 
 class Rag(enum.StrEnum):
@@ -239,9 +239,8 @@ async def school_heads(session: AsyncSession, *, school_id: int) -> list[Person]
     """The school's head (or co-heads), by name."""
     rows = await session.scalars(
         select(Person)
-        .join(PersonSchool, PersonSchool.person_id == Person.id)
         .join(PersonRole, PersonRole.person_id == Person.id)
-        .where(PersonSchool.school_id == school_id, PersonRole.role == Role.head.value)
+        .where(PersonRole.school_id == school_id, PersonRole.role == Role.head.value)
         .order_by(Person.display_name, Person.id)
     )
     return list(rows)

@@ -1,7 +1,8 @@
 """Attendance concerns: raise, follow through the support-first stages, close, anonymise.
 
 Pupil data (the reference, the figures, the free text) is for the school's
-attendance leads and head, and for trust-level attendance leads (`may_follow`).
+attendance leads and head, and for trust-wide attendance leads (`may_follow`): each
+role counts at its own school only.
 Everyone else gets `attendance_counts`, which never reads a pupil reference or a
 line of text. Every change made here is written to the audit trail by id, never
 by pupil reference.
@@ -32,7 +33,6 @@ from storage.models import (
     ConcernEvent,
     Person,
     PersonRole,
-    PersonSchool,
     Role,
     School,
     Trust,
@@ -117,23 +117,23 @@ def absence_flags(attendance_percent: Decimal, unauthorised_sessions: int) -> Ab
 # -- who ---------------------------------------------------------------------------
 
 
+# Who follows a school's concerns: its own attendance leads and head.
+FOLLOWERS = frozenset({Role.attendance_lead, Role.head})
+
+
 def trust_level_attendance_lead(actor: Actor) -> bool:
-    """An attendance lead linked to no school works for the whole trust."""
-    return Role.attendance_lead in actor.roles and not actor.school_ids
+    """An attendance lead for the whole trust: an explicit trust-wide role, never
+    the absence of schools (losing every school link must narrow access)."""
+    return Role.attendance_lead in actor.trust_roles
 
 
 def followed_schools(actor: Actor) -> frozenset[int] | None:
     """The schools whose concerns this person sees and updates; None for all the trust's."""
-    if trust_level_attendance_lead(actor):
-        return None
-    if actor.has_any({Role.attendance_lead, Role.head}):
-        return actor.school_ids
-    return frozenset()
+    return actor.schools_where(FOLLOWERS)
 
 
 def may_follow(actor: Actor, school_id: int) -> bool:
-    followed = followed_schools(actor)
-    return followed is None or school_id in followed
+    return actor.has_role_at(school_id, FOLLOWERS)
 
 
 async def raisable_schools(session: AsyncSession, actor: Actor) -> list[School]:
@@ -149,25 +149,23 @@ async def attendance_leads(session: AsyncSession, *, trust_id: int, school_id: i
     at_school = await session.scalars(
         select(Person.id)
         .join(PersonRole, PersonRole.person_id == Person.id)
-        .join(PersonSchool, PersonSchool.person_id == Person.id)
         .where(
             Person.trust_id == trust_id,
             PersonRole.role == Role.attendance_lead.value,
-            PersonSchool.school_id == school_id,
+            PersonRole.school_id == school_id,
         )
         .order_by(Person.id)
     )
     leads = list(at_school)
     if leads:
         return leads
-    linked = select(PersonSchool.person_id)
     trust_level = await session.scalars(
         select(Person.id)
         .join(PersonRole, PersonRole.person_id == Person.id)
         .where(
             Person.trust_id == trust_id,
             PersonRole.role == Role.attendance_lead.value,
-            Person.id.not_in(linked),
+            PersonRole.school_id.is_(None),
         )
         .order_by(Person.id)
     )

@@ -23,13 +23,14 @@ from storage.models import (
     CoachingStrand,
     Person,
     PersonRole,
-    PersonSchool,
     Role,
     School,
 )
 
 HELD = "held"
 CANCELLED = "cancelled"
+# Who logs coaching sessions, at the schools where they hold the role.
+COACHING_LOGGERS = frozenset({Role.coach, Role.head, Role.trust_lead})
 # Sessions can be corrected by their author for this long after logging.
 EDIT_WINDOW = timedelta(days=7)
 
@@ -103,18 +104,24 @@ class Coverage:
 # -- who can be coached ---------------------------------------------------------
 
 
-async def coachable_teachers(session: AsyncSession, actor: Actor) -> list[Coachee]:
-    """Teachers of the schools this person reaches (themselves excluded), by name."""
+async def coachable_teachers(
+    session: AsyncSession, actor: Actor, *, school_id: int | None = None
+) -> list[Coachee]:
+    """Teachers of the schools where this person logs coaching (themselves excluded),
+    by name: a coach at one school and a teacher at another coaches at the first.
+    With `school_id`, that school's only (none if they do not coach there)."""
     query = (
         select(Person.id, Person.display_name, School.id, School.name)
         .join(PersonRole, and_(PersonRole.person_id == Person.id, PersonRole.role == Role.teacher))
-        .join(PersonSchool, PersonSchool.person_id == Person.id)
-        .join(School, School.id == PersonSchool.school_id)
+        .join(School, School.id == PersonRole.school_id)
         .where(Person.trust_id == actor.trust_id, Person.id != actor.person_id)
         .order_by(Person.display_name, School.name)
     )
-    if not actor.trust_wide:
-        query = query.where(School.id.in_(actor.school_ids))
+    coaching_at = actor.schools_where(COACHING_LOGGERS)
+    if coaching_at is not None:
+        query = query.where(School.id.in_(coaching_at))
+    if school_id is not None:
+        query = query.where(School.id == school_id, School.trust_id == actor.trust_id)
     seen: set[int] = set()
     coachees: list[Coachee] = []
     for person_id, name, school_id, school_name in await session.execute(query):
@@ -123,6 +130,27 @@ async def coachable_teachers(session: AsyncSession, actor: Actor) -> list[Coache
             seen.add(person_id)
             coachees.append(Coachee(person_id, name, school_id, school_name))
     return coachees
+
+
+async def coaching_schools(session: AsyncSession, actor: Actor) -> list[tuple[int, str]]:
+    """The schools where this person logs coaching and which have a teacher to coach,
+    by name: (id, name)."""
+    has_teacher = (
+        select(PersonRole.id)
+        .join(Person, Person.id == PersonRole.person_id)
+        .where(
+            PersonRole.role == Role.teacher,
+            PersonRole.school_id == School.id,
+            Person.id != actor.person_id,
+        )
+        .exists()
+    )
+    query = select(School.id, School.name).where(School.trust_id == actor.trust_id, has_teacher)
+    coaching_at = actor.schools_where(COACHING_LOGGERS)
+    if coaching_at is not None:
+        query = query.where(School.id.in_(coaching_at))
+    rows = await session.execute(query.order_by(School.name))
+    return [(school_id, name) for school_id, name in rows]
 
 
 # -- recording ---------------------------------------------------------------
@@ -348,27 +376,21 @@ async def coaching_coverage(
     ids = list(coverage)
 
     teachers = (
-        select(PersonSchool.school_id, func.count(func.distinct(PersonSchool.person_id)))
-        .join(
-            PersonRole,
-            and_(PersonRole.person_id == PersonSchool.person_id, PersonRole.role == Role.teacher),
-        )
-        .where(PersonSchool.school_id.in_(ids))
-        .group_by(PersonSchool.school_id)
+        select(PersonRole.school_id, func.count(func.distinct(PersonRole.person_id)))
+        .where(PersonRole.role == Role.teacher, PersonRole.school_id.in_(ids))
+        .group_by(PersonRole.school_id)
     )
     for school_id, count in await session.execute(teachers):
-        coverage[school_id].teachers = int(count)
+        if school_id is not None:
+            coverage[school_id].teachers = int(count)
 
     two_weeks, six_weeks = today - timedelta(days=14), today - timedelta(days=42)
     teacher_at_school = (
-        select(PersonSchool.person_id)
-        .join(
-            PersonRole,
-            and_(PersonRole.person_id == PersonSchool.person_id, PersonRole.role == Role.teacher),
-        )
+        select(PersonRole.person_id)
         .where(
-            PersonSchool.school_id == CoachingSession.school_id,
-            PersonSchool.person_id == CoachingSession.coachee_id,
+            PersonRole.role == Role.teacher,
+            PersonRole.school_id == CoachingSession.school_id,
+            PersonRole.person_id == CoachingSession.coachee_id,
         )
         .exists()
     )

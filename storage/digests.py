@@ -21,7 +21,10 @@ from storage.models import (
     AttendanceConcern,
     CoachingSession,
     Delivery,
+    Person,
+    PersonRole,
     QaSummary,
+    Role,
     School,
     SchoolAction,
     SchoolCategorisation,
@@ -339,3 +342,32 @@ async def _changes(
     changes.coaching_held, changes.qa_submitted = int(held or 0), int(submitted or 0)
     changes.concerns_raised = int(raised or 0)
     return changes
+
+
+# -- who receives them ------------------------------------------------------------
+
+
+async def trust_digest_readers(session: AsyncSession, *, trust_id: int) -> list[int]:
+    """Who receives the trust digest: the trust leads."""
+    rows = await session.scalars(
+        select(Person.id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(Person.trust_id == trust_id, PersonRole.role == Role.trust_lead.value)
+        .order_by(Person.id)
+    )
+    return list(rows)
+
+
+async def school_digest_readers(session: AsyncSession, *, trust_id: int) -> list[tuple[int, int]]:
+    """(person, school) for each school digest: every head, for each school they head."""
+    rows = await session.execute(
+        select(Person.id, PersonRole.school_id)
+        .join(PersonRole, PersonRole.person_id == Person.id)
+        .where(
+            Person.trust_id == trust_id,
+            PersonRole.role == Role.head.value,
+            PersonRole.school_id.is_not(None),
+        )
+        .order_by(Person.id, PersonRole.school_id)
+    )
+    return [(person_id, school_id) for person_id, school_id in rows if school_id is not None]

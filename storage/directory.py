@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import Integer, String, cast, literal, null, select, union_all
+from sqlalchemy import CompoundSelect, Integer, cast, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.frameworks import install_framework, load_preset
 from storage.models import (
+    EITHER_SCOPE_ROLES,
     TRUST_WIDE_ROLES,
     Person,
     PersonRole,
-    PersonSchool,
     PersonSubject,
     Role,
     School,
@@ -26,28 +29,84 @@ class TrustExists(ValueError):
         super().__init__(f"a trust with tenant id {tenant_id} already exists")
 
 
+class RoleGrant(NamedTuple):
+    """A role held at a school, or for the whole trust (`school_id` None)."""
+
+    role: Role
+    school_id: int | None
+
+
+def every_role_at_every_school(roles: Iterable[Role], school_ids: Iterable[int]) -> list[RoleGrant]:
+    """What "these roles, these schools" meant before roles belonged to a school.
+
+    Every role at every school, trust-wide roles for the trust, and an attendance
+    lead with no school for the trust: migration 0008 keeps this meaning for the
+    data it finds, so that nobody's access changes silently (test seeders use it
+    too). New people CSVs say `attendance_lead@trust` instead.
+    """
+    schools = sorted(set(school_ids))
+    grants: set[RoleGrant] = set()
+    for role in roles:
+        if role in TRUST_WIDE_ROLES or (role in EITHER_SCOPE_ROLES and not schools):
+            grants.add(RoleGrant(role, None))
+        else:
+            grants.update(RoleGrant(role, school_id) for school_id in schools)
+    return sorted(grants, key=lambda grant: (grant.role.value, grant.school_id or 0))
+
+
 @dataclass(frozen=True)
 class Actor:
-    """The person behind a turn, resolved once at the edge, with their reach."""
+    """The person behind a turn, resolved once at the edge, with their reach.
+
+    A role is held at a school (`school_roles`) or for the whole trust
+    (`trust_roles`): head of one school and teacher at another has a teacher's
+    reach at the second. Permission checks ask `has_role_at` or `schools_where`;
+    `roles` only answers "may this person use this command at all".
+    """
 
     trust_id: int
     trust_name: str
     person_id: int
     display_name: str
-    roles: frozenset[Role]
-    school_ids: frozenset[int]
+    trust_roles: frozenset[Role] = frozenset()
+    school_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
     subjects: frozenset[str] = field(default_factory=frozenset)
 
     @property
-    def trust_wide(self) -> bool:
-        return bool(self.roles & TRUST_WIDE_ROLES)
+    def roles(self) -> frozenset[Role]:
+        """Every role the person holds anywhere."""
+        return self.trust_roles.union(*self.school_roles.values())
 
-    def has_any(self, roles: frozenset[Role] | set[Role]) -> bool:
-        return bool(self.roles & roles)
+    @property
+    def school_ids(self) -> frozenset[int]:
+        """The schools where the person holds a role."""
+        return frozenset(self.school_roles)
+
+    @property
+    def trust_wide(self) -> bool:
+        """Whether the person reaches every school of the trust (trust lead, admin)."""
+        return bool(self.trust_roles & TRUST_WIDE_ROLES)
+
+    def has_any(self, roles: Collection[Role]) -> bool:
+        return not self.roles.isdisjoint(roles)
+
+    def has_role_at(self, school_id: int, roles: Collection[Role]) -> bool:
+        """Whether the person holds one of `roles` at this school or for the whole trust."""
+        held = self.school_roles.get(school_id, frozenset())
+        return not (self.trust_roles.isdisjoint(roles) and held.isdisjoint(roles))
+
+    def schools_where(self, roles: Collection[Role]) -> frozenset[int] | None:
+        """The schools where the person holds one of `roles`; None for all the trust's
+        (they hold one for the whole trust)."""
+        if not self.trust_roles.isdisjoint(roles):
+            return None
+        return frozenset(
+            school_id for school_id, held in self.school_roles.items() if not held.isdisjoint(roles)
+        )
 
     def reaches_school(self, school_id: int) -> bool:
-        """Whether this person may act for the school (it must be of their trust)."""
-        return self.trust_wide or school_id in self.school_ids
+        """Whether the person holds any role at the school (it must be of their trust)."""
+        return self.trust_wide or school_id in self.school_roles
 
 
 async def add_trust(
@@ -70,8 +129,8 @@ async def trust_by_tenant(session: AsyncSession, tenant_id: str) -> Trust | None
 
 
 async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) -> Actor | None:
-    """The person with this Entra object id in the trust, with their roles, schools and
-    subjects, read in one statement.
+    """The person with this Entra object id in the trust, with their roles (each at
+    its school, or for the trust) and subjects, read in one statement.
 
     Every turn asks this. Loading the person with its relationships took four
     statements (the person, then a select per relationship), and each statement
@@ -80,14 +139,10 @@ async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) 
     # Imports store object ids in lower case, as Teams sends them; be forgiving anyway.
     wanted = (Person.trust_id == trust.id, Person.aad_object_id == aad_object_id.strip().lower())
     no_number = cast(null(), Integer)
-    no_text = cast(null(), String)
-    reach = union_all(
+    reach: CompoundSelect[str, int | None, str] = union_all(
         select(literal("person"), Person.id, Person.display_name).where(*wanted),
-        select(literal("role"), no_number, PersonRole.role)
+        select(literal("role"), PersonRole.school_id, PersonRole.role)
         .join(Person, Person.id == PersonRole.person_id)
-        .where(*wanted),
-        select(literal("school"), PersonSchool.school_id, no_text)
-        .join(Person, Person.id == PersonSchool.person_id)
         .where(*wanted),
         select(literal("subject"), no_number, PersonSubject.subject)
         .join(Person, Person.id == PersonSubject.person_id)
@@ -95,16 +150,16 @@ async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) 
     )
     person_id: int | None = None
     display_name = ""
-    roles: set[Role] = set()
-    school_ids: set[int] = set()
+    trust_roles: set[Role] = set()
+    school_roles: defaultdict[int, set[Role]] = defaultdict(set)
     subjects: set[str] = set()
     for kind, number, value in await session.execute(reach):
         if kind == "person":
             person_id, display_name = number, value
         elif kind == "role":
-            roles.add(Role(value))
-        elif kind == "school":
-            school_ids.add(number)
+            # A role with no school is held for the whole trust.
+            held = trust_roles if number is None else school_roles[number]
+            held.add(Role(value))
         else:
             subjects.add(value)
     if person_id is None:
@@ -114,26 +169,21 @@ async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) 
         trust_name=trust.name,
         person_id=person_id,
         display_name=display_name,
-        roles=frozenset(roles),
-        school_ids=frozenset(school_ids),
+        trust_roles=frozenset(trust_roles),
+        school_roles={school_id: frozenset(held) for school_id, held in school_roles.items()},
         subjects=frozenset(subjects),
     )
 
 
-async def trust_admin_names(session: AsyncSession, *, trust_id: int) -> list[str]:
-    """Who can add people to Waypoint in this trust (shown to someone not yet added)."""
-    rows = await session.scalars(
-        select(Person.display_name)
-        .join(PersonRole, PersonRole.person_id == Person.id)
-        .where(Person.trust_id == trust_id, PersonRole.role == Role.admin.value)
-        .order_by(Person.display_name)
-    )
-    return list(rows)
-
-
-async def schools_of(session: AsyncSession, actor: Actor) -> list[School]:
-    """The schools this person reaches, by name."""
+async def schools_of(
+    session: AsyncSession, actor: Actor, *, roles: Collection[Role] | None = None
+) -> list[School]:
+    """The schools this person reaches, by name: where they hold any role, or (with
+    `roles`) one of these roles."""
     query = select(School).where(School.trust_id == actor.trust_id).order_by(School.name)
-    if not actor.trust_wide:
-        query = query.where(School.id.in_(actor.school_ids))
+    reached = actor.schools_where(roles) if roles is not None else None
+    if roles is None and not actor.trust_wide:
+        reached = actor.school_ids
+    if reached is not None:
+        query = query.where(School.id.in_(reached))
     return list(await session.scalars(query))

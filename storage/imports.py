@@ -12,7 +12,9 @@ A clean file is applied as an upsert, rows matched by URN (schools) or Entra obj
 
 - a row the trust does not have yet is created;
 - a row that differs from what is stored replaces it: for a person the display name,
-  email, roles, schools and subjects all become exactly what the row says;
+  email, roles (each at its school, storage.people_roles) and subjects all become
+  exactly what the row says, so a school left out of the row is a school where the
+  person no longer holds a role, and a person with no school left reaches none;
 - a row that matches what is stored is left untouched, so importing the same file
   again reports 0 created, 0 updated and every row unchanged.
 
@@ -57,15 +59,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.models import (
-    TRUST_WIDE_ROLES,
-    Person,
-    PersonRole,
-    PersonSchool,
-    PersonSubject,
-    Role,
-    School,
-    Trust,
+from storage.models import Person, PersonRole, PersonSubject, Role, School, Trust
+from storage.people_roles import (
+    FOR_THE_TRUST,
+    RoleAt,
+    RoleItem,
+    placement_problems,
+    role_named,
+    roles_at,
+    split_item,
+    with_school_ids,
 )
 
 SCHOOL_COLUMNS = ("urn", "name", "phase", "hub")
@@ -191,14 +194,6 @@ def _items(value: str) -> list[str]:
     return list(items.values())
 
 
-def _role(name: str) -> Role | None:
-    # Admins type roles as they say them: "Subject lead", "trust-lead".
-    try:
-        return Role(re.sub(r"[\s-]+", "_", name.casefold()))
-    except ValueError:
-        return None
-
-
 def _quoted(values: Iterable[str]) -> str:
     return ", ".join(repr(value) for value in values)
 
@@ -234,14 +229,15 @@ class SchoolRow(BaseModel):
 
 
 class PersonRow(BaseModel):
-    """One line of a people file: who someone is, their roles, schools and subjects."""
+    """One line of a people file: who someone is, their roles (each at a school, or
+    for the trust: storage.people_roles), schools and subjects."""
 
     model_config = ConfigDict(str_strip_whitespace=True, frozen=True)
 
     aad_object_id: EntraObjectId
     email: Email
     display_name: DisplayName
-    roles: frozenset[Role]
+    roles: tuple[RoleItem, ...]
     schools: tuple[Urn, ...] = ()
     subjects: tuple[Subject, ...] = ()
 
@@ -250,14 +246,43 @@ class PersonRow(BaseModel):
     def _parse_roles(cls, value: Any) -> Any:
         if not isinstance(value, str):
             return value
-        roles = {name: _role(name) for name in _items(value)}
-        if not roles:
+        items = _items(value)
+        if not items:
             raise ValueError(f"at least one role is required (roles are: {', '.join(Role)})")
-        unknown = [name for name, role in roles.items() if role is None]
+        parsed: dict[RoleItem, None] = {}
+        unknown: list[str] = []
+        problems: list[str] = []
+        for item in items:
+            name, urn = split_item(item)
+            role = role_named(name)
+            if role is None:
+                unknown.append(name)
+            elif urn is not None and urn != FOR_THE_TRUST and not _URN.fullmatch(urn):
+                problems.append(f"{item!r}: {urn!r} is not a URN (a URN is 5 to 8 digits)")
+            else:
+                parsed[RoleItem(role, urn)] = None
         if unknown:
             noun = "role" if len(unknown) == 1 else "roles"
-            raise ValueError(f"unknown {noun} {_quoted(unknown)} (roles are: {', '.join(Role)})")
-        return frozenset(role for role in roles.values() if role is not None)
+            problems.insert(0, f"unknown {noun} {_quoted(unknown)} (roles are: {', '.join(Role)})")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return tuple(parsed)
+
+    @property
+    def role_names(self) -> frozenset[Role]:
+        return frozenset(item.role for item in self.roles)
+
+    @property
+    def urns(self) -> list[str]:
+        """Every URN the row names, in its schools and after its roles' @."""
+        named = list(self.schools) + [
+            item.urn for item in self.roles if item.urn not in (None, FOR_THE_TRUST)
+        ]
+        return list(dict.fromkeys(named))
+
+    @property
+    def held(self) -> frozenset[RoleAt]:
+        return roles_at(self.roles, self.schools)
 
     @field_validator("schools", "subjects", mode="before")
     @classmethod
@@ -267,7 +292,7 @@ class PersonRow(BaseModel):
     @model_validator(mode="after")
     def _reach_fits_roles(self) -> PersonRow:
         problems = []
-        leads_a_subject = Role.subject_lead in self.roles
+        leads_a_subject = Role.subject_lead in self.role_names
         if leads_a_subject and not self.subjects:
             problems.append("a subject_lead needs at least one subject in subjects")
         if self.subjects and not leads_a_subject:
@@ -275,8 +300,7 @@ class PersonRow(BaseModel):
                 "subjects are only for subject leads: add the subject_lead role "
                 "or leave subjects empty"
             )
-        if not self.schools and not self.roles & TRUST_WIDE_ROLES:
-            problems.append("schools is required unless the person is a trust_lead or admin")
+        problems += placement_problems(self.roles, self.schools)
         if problems:
             raise ValueError("; ".join(problems))
         return self
@@ -462,30 +486,43 @@ async def import_people(session: AsyncSession, *, trust_id: int, csv_text: str) 
     school_ids = await _school_ids_by_urn(session, trust_id)
     for line, row in rows:
         # A school of another trust is as unknown here as one that does not exist.
-        unknown = [urn for urn in row.schools if urn not in school_ids]
-        if unknown:
-            noun = "URN" if len(unknown) == 1 else "URNs"
-            errors.append(
-                RowError(line, f"schools: unknown {noun} {', '.join(unknown)} in this trust")
-            )
+        for column, urns in (
+            ("schools", row.schools),
+            ("roles", [item.urn for item in row.roles if item.urn not in (None, FOR_THE_TRUST)]),
+        ):
+            unknown = list(dict.fromkeys(urn for urn in urns if urn not in school_ids))
+            if unknown:
+                noun = "URN" if len(unknown) == 1 else "URNs"
+                errors.append(
+                    RowError(line, f"{column}: unknown {noun} {', '.join(unknown)} in this trust")
+                )
     if errors:
         raise ImportRejected(errors)
 
     stored = await _people_with_reach(session, trust_id)
     newcomers: list[PersonRow] = []
-    updated = unchanged = 0
+    changed: list[Person] = []
+    new_roles: list[dict[str, Any]] = []
+    unchanged = 0
     for _, row in rows:
         person = stored.get(row.aad_object_id)
-        wanted_school_ids = {school_ids[urn] for urn in row.schools}
+        wanted_roles = with_school_ids(row.held, school_ids)
         if person is None:
             newcomers.append(row)
-        elif _as_stored(person) == _as_row(row, wanted_school_ids):
+        elif _as_stored(person) == _as_row(row, wanted_roles):
             unchanged += 1
         else:
-            _update(person, row, wanted_school_ids)
-            updated += 1
+            new_roles += _update(person, row, wanted_roles)
+            changed.append(person)
     await session.flush()
+    if new_roles:
+        # One multi-row insert: the unit of work inserts a row with a generated key
+        # one statement at a time on SQLite.
+        await session.execute(insert(PersonRole), new_roles)
+        for person in changed:
+            session.expire(person, ["roles"])
     await _add_people(session, trust_id, newcomers, school_ids)
+    updated = len(changed)
     return ImportReport(created=len(newcomers), updated=updated, unchanged=unchanged)
 
 
@@ -513,21 +550,15 @@ async def _add_people(
         ],
     )
     person_ids = {aad_object_id: person_id for aad_object_id, person_id in inserted}
-    links: list[tuple[type[PersonRole | PersonSchool | PersonSubject], list[dict[str, Any]]]] = [
+    links: list[tuple[type[PersonRole | PersonSubject], list[dict[str, Any]]]] = [
         (
             PersonRole,
             [
-                {"person_id": person_ids[row.aad_object_id], "role": role.value}
+                {"person_id": person_ids[row.aad_object_id], "role": role, "school_id": school_id}
                 for row in newcomers
-                for role in row.roles
-            ],
-        ),
-        (
-            PersonSchool,
-            [
-                {"person_id": person_ids[row.aad_object_id], "school_id": school_ids[urn]}
-                for row in newcomers
-                for urn in row.schools
+                for role, school_id in sorted(
+                    with_school_ids(row.held, school_ids), key=_role_order
+                )
             ],
         ),
         (
@@ -549,28 +580,26 @@ async def _school_ids_by_urn(session: AsyncSession, trust_id: int) -> dict[str, 
     return {urn: school_id for urn, school_id in rows}
 
 
-LinkT = TypeVar("LinkT", PersonRole, PersonSchool, PersonSubject)
+LinkT = TypeVar("LinkT", PersonRole, PersonSubject)
 
 
 async def _people_with_reach(session: AsyncSession, trust_id: int) -> dict[str, Person]:
-    """The trust's people by object id, their roles, schools and subjects loaded.
+    """The trust's people by object id, their roles and subjects loaded.
 
     The relationships' own eager loading would batch 500 people a query; loading each
-    link table once for the whole trust keeps a 6,000-person trust to four queries.
+    link table once for the whole trust keeps a 6,000-person trust to three queries.
     """
     people = list(
         await session.scalars(
             select(Person)
             .where(Person.trust_id == trust_id)
-            .options(lazyload(Person.roles), lazyload(Person.schools), lazyload(Person.subjects))
+            .options(lazyload(Person.roles), lazyload(Person.subjects))
         )
     )
     roles = await _links_by_person(session, PersonRole, trust_id)
-    schools = await _links_by_person(session, PersonSchool, trust_id)
     subjects = await _links_by_person(session, PersonSubject, trust_id)
     for person in people:
         set_committed_value(person, "roles", roles.get(person.id, []))
-        set_committed_value(person, "schools", schools.get(person.id, []))
         set_committed_value(person, "subjects", subjects.get(person.id, []))
     return {person.aad_object_id: person for person in people}
 
@@ -587,50 +616,47 @@ async def _links_by_person(
     return by_person
 
 
-_Reach = tuple[str, str, frozenset[str], frozenset[int], frozenset[str]]
+# A role as stored: its name, and its school (None for the whole trust).
+_RoleKey = tuple[str, int | None]
+_Reach = tuple[str, str, frozenset[_RoleKey], frozenset[str]]
+
+
+def _role_order(key: _RoleKey) -> tuple[str, int]:
+    return key[0], key[1] or 0
 
 
 def _as_stored(person: Person) -> _Reach:
     return (
         person.email,
         person.display_name,
-        frozenset(link.role for link in person.roles),
-        frozenset(link.school_id for link in person.schools),
+        frozenset((link.role, link.school_id) for link in person.roles),
         frozenset(link.subject for link in person.subjects),
     )
 
 
-def _as_row(row: PersonRow, school_ids: set[int]) -> _Reach:
-    return (
-        row.email,
-        row.display_name,
-        frozenset(role.value for role in row.roles),
-        frozenset(school_ids),
-        frozenset(row.subjects),
-    )
+def _as_row(row: PersonRow, roles: frozenset[_RoleKey]) -> _Reach:
+    return (row.email, row.display_name, roles, frozenset(row.subjects))
 
 
-def _update(person: Person, row: PersonRow, school_ids: set[int]) -> None:
+def _update(person: Person, row: PersonRow, roles: frozenset[_RoleKey]) -> list[dict[str, Any]]:
+    """Make the person what the row says; the roles they gain are returned, to be
+    inserted together for the whole file."""
     person.email = row.email
     person.display_name = row.display_name
-    _replace(
-        person.roles,
-        {role.value for role in row.roles},
-        lambda link: link.role,
-        lambda role: PersonRole(role=role),
-    )
-    _replace(
-        person.schools,
-        school_ids,
-        lambda link: link.school_id,
-        lambda school_id: PersonSchool(school_id=school_id),
-    )
+    for link in [link for link in person.roles if (link.role, link.school_id) not in roles]:
+        person.roles.remove(link)
+    have = {(link.role, link.school_id) for link in person.roles}
+    gained = [
+        {"person_id": person.id, "role": role, "school_id": school_id}
+        for role, school_id in sorted(roles - have, key=_role_order)
+    ]
     _replace(
         person.subjects,
         set(row.subjects),
         lambda link: link.subject,
         lambda subject: PersonSubject(subject=subject),
     )
+    return gained
 
 
 KeyT = TypeVar("KeyT", str, int)

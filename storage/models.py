@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    CheckConstraint,
     Date,
     DateTime,
     ForeignKey,
@@ -22,6 +23,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -74,8 +77,12 @@ class Role(enum.StrEnum):
     admin = "admin"
 
 
-# Roles whose holders reach every school of their trust.
+# Roles held for the whole trust, never at one school: their holders reach every
+# school of their trust.
 TRUST_WIDE_ROLES = frozenset({Role.trust_lead, Role.admin})
+# Roles held either at a school or for the whole trust: a trust-wide attendance lead
+# follows every school's concerns, and nothing else of theirs.
+EITHER_SCOPE_ROLES = frozenset({Role.attendance_lead})
 
 
 class Trust(Base):
@@ -168,39 +175,63 @@ class Person(Base):
     email: Mapped[str] = mapped_column(String(254))
     display_name: Mapped[str] = mapped_column(String(200))
 
+    # What the person is at which school; the schools they are linked to are the
+    # schools of these roles.
     roles: Mapped[list[PersonRole]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="PersonRole.role"
-    )
-    schools: Mapped[list[PersonSchool]] = relationship(
-        cascade="all, delete-orphan", lazy="selectin", order_by="PersonSchool.school_id"
+        cascade="all, delete-orphan",
+        lazy="selectin",
+        order_by="(PersonRole.role, PersonRole.school_id)",
     )
     subjects: Mapped[list[PersonSubject]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="PersonSubject.subject"
     )
 
 
+def _quoted_roles(roles: frozenset[Role]) -> str:
+    return ", ".join(f"'{role.value}'" for role in sorted(roles))
+
+
 class PersonRole(Base):
+    """A role a person holds at one school, or for the whole trust (no school).
+
+    Being head of one school and a teacher at another is two rows, and gives a
+    teacher's reach at the second. Trust-wide roles never name a school; an
+    attendance lead may be either; every other role names one.
+    """
+
     __tablename__ = "person_role"
-
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
+    __table_args__ = (
+        # NULLs are distinct in a unique constraint on both stores: the school rows
+        # are unique here, the trust-wide rows by the partial index below.
+        UniqueConstraint("person_id", "role", "school_id"),
+        Index(
+            "uq_person_role_trust_wide",
+            "person_id",
+            "role",
+            unique=True,
+            sqlite_where=text("school_id IS NULL"),
+            postgresql_where=text("school_id IS NULL"),
+        ),
+        CheckConstraint(
+            f"(role IN ({_quoted_roles(TRUST_WIDE_ROLES)}) AND school_id IS NULL)"
+            f" OR role IN ({_quoted_roles(EITHER_SCOPE_ROLES)})"
+            f" OR (role NOT IN ({_quoted_roles(TRUST_WIDE_ROLES | EITHER_SCOPE_ROLES)})"
+            " AND school_id IS NOT NULL)",
+            name="school_fits_role",
+        ),
     )
-    role: Mapped[str] = mapped_column(String(32), primary_key=True)
 
-
-class PersonSchool(Base):
-    __tablename__ = "person_school"
-
-    person_id: Mapped[int] = mapped_column(
-        ForeignKey("person.id", ondelete="CASCADE"), primary_key=True
-    )
-    school_id: Mapped[int] = mapped_column(
-        ForeignKey("school.id", ondelete="CASCADE"), primary_key=True, index=True
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"))
+    role: Mapped[str] = mapped_column(String(32))
+    # Removing a school removes the roles held there.
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("school.id", ondelete="CASCADE"), index=True
     )
 
 
 class PersonSubject(Base):
-    """A subject a subject lead leads (at each of their schools)."""
+    """A subject a subject lead leads (at each school where they are subject lead)."""
 
     __tablename__ = "person_subject"
 
@@ -227,6 +258,9 @@ class ConversationRef(Base):
     service_url: Mapped[str] = mapped_column(String(512))
     bot_id: Mapped[str] = mapped_column(String(256))
     reference: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Saved from a turn whose token was checked. A reference saved in anonymous mode
+    # names a service URL nobody vouched for: no token is ever sent there.
+    authenticated: Mapped[bool] = mapped_column(default=False, server_default=false())
     installed_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Teams answered 403/404: the person blocked or removed Waypoint. Never retried
     # until they install it again.

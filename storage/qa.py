@@ -1,7 +1,8 @@
 """Subject-lead QA summaries: who is expected to submit, what was submitted, reminders.
 
 Expected = every (school, subject) that a subject lead of the school leads: the
-person's subjects (person_subject) at each of their schools (person_school).
+person's subjects (person_subject) at each school where they are subject lead
+(person_role).
 One summary counts per school x subject x term; a resubmission is a new version
 and the latest version is the one shown.
 """
@@ -21,7 +22,6 @@ from storage.forms import FormTaken
 from storage.models import (
     Person,
     PersonRole,
-    PersonSchool,
     PersonSubject,
     QaReminder,
     QaSummary,
@@ -116,8 +116,7 @@ async def led_subjects(
     query = (
         select(Person.id, Person.display_name, School.id, School.name, PersonSubject.subject)
         .join(PersonRole, PersonRole.person_id == Person.id)
-        .join(PersonSchool, PersonSchool.person_id == Person.id)
-        .join(School, School.id == PersonSchool.school_id)
+        .join(School, School.id == PersonRole.school_id)
         .join(PersonSubject, PersonSubject.person_id == Person.id)
         .where(
             Person.trust_id == trust_id,
@@ -264,7 +263,8 @@ async def compliance(
         query = query.where(School.id.in_(list(school_ids)))
     schools = {
         school_id: SchoolCompliance(school_id, name)
-        for school_id, name in await session.execute(query.order_by(School.name))
+        # By name, then id: two schools of one name keep their order from page to page.
+        for school_id, name in await session.execute(query.order_by(School.name, School.id))
     }
     for lead in await led_subjects(session, trust_id=trust_id, school_ids=school_ids):
         names = schools[lead.school_id].expected.setdefault(lead.subject, [])

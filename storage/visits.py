@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import Rag, rate_action
 from storage.forms import FormTaken
-from storage.models import ActionEvent, Person, PersonSchool, SchoolAction, Visit
+from storage.models import ActionEvent, Person, PersonRole, SchoolAction, Visit
 
 # Without a next visit date, a next step is due this long after the visit.
 DEFAULT_DUE_AFTER = timedelta(weeks=6)
@@ -53,11 +53,10 @@ async def visit_number_taken(session: AsyncSession, *, school_id: int, number: i
 
 
 async def school_staff(session: AsyncSession, *, school_id: int) -> list[Person]:
-    """People linked to the school, by name: who may own its actions."""
+    """People who hold a role at the school, by name: who may own its actions."""
     rows = await session.scalars(
         select(Person)
-        .join(PersonSchool, PersonSchool.person_id == Person.id)
-        .where(PersonSchool.school_id == school_id)
+        .where(Person.id.in_(select(PersonRole.person_id).where(PersonRole.school_id == school_id)))
         .order_by(Person.display_name, Person.id)
     )
     return list(rows)

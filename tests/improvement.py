@@ -10,9 +10,9 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.frameworks import install_framework, load_preset
-from storage.models import Person, PersonRole, PersonSchool, School
+from storage.models import Person, School
 from storage.visits import record_visit
-from tests.support import Seeded, cards_in, count_rows, execute, message
+from tests.support import Seeded, cards_in, count_rows, execute, message, role_rows
 
 Sessions = async_sessionmaker[AsyncSession]
 Client = TestClient[web.Request, web.Application]
@@ -39,8 +39,7 @@ async def seed_improvement(sessions: Sessions, seeded: Seeded) -> Seeded:
                 email=f"{name.split()[0].lower()}@example.org",
                 display_name=name,
             )
-            person.roles = [PersonRole(role=role)]
-            person.schools = [PersonSchool(school_id=seeded.school_ids[urn])]
+            person.roles = role_rows([role], [seeded.school_ids[urn]])
             session.add(person)
             await session.flush()
             seeded.person_ids[aad] = person.id

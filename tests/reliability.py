@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 import json
 import logging
+import traceback
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import Waypoint
+from bot.logs import JsonFormatter, TextFormatter
 from bot.settings import Settings
 from storage.actions import Rag
 from storage.attendance import ConcernDetails, raise_concern
@@ -35,8 +37,6 @@ from storage.models import (
     AuditEvent,
     Base,
     Person,
-    PersonRole,
-    PersonSchool,
     PersonSubject,
     School,
     SchoolAction,
@@ -45,7 +45,15 @@ from storage.qa import QaContent, record_qa_summary
 from storage.strands import active_strands
 from storage.terms import QaOpen, qa_period
 from storage.visits import record_visit
-from tests.support import OTHER_TENANT, TENANT, card_text, cards_in, message, serve_waypoint
+from tests.support import (
+    OTHER_TENANT,
+    TENANT,
+    card_text,
+    cards_in,
+    message,
+    role_rows,
+    serve_waypoint,
+)
 
 # The digest scheduler off: its writes, at the real clock's moments, would be taken
 # for the writes of whichever request was running.
@@ -240,8 +248,7 @@ async def _person(session: AsyncSession, side: Side, key: str, schools: dict[str
         email=f"{key}@{side.marker.lower()}.example.org",
         display_name=name,
     )
-    person.roles = [PersonRole(role=r) for r in roles]
-    person.schools = [PersonSchool(school_id=schools[school])] if school else []
+    person.roles = role_rows(roles, [schools[school]] if school else [])
     if "subject_lead" in roles:
         person.subjects = [PersonSubject(subject=SUBJECT)]
     session.add(person)
@@ -616,7 +623,10 @@ async def audit_events(
 
 
 def everything_logged(records: Iterable[logging.LogRecord]) -> str:
-    """All a log record could carry to a file: message, arguments, traceback, extras."""
+    """All a log record could carry to a file: message, arguments, traceback (with the
+    errors it was raised from), extras, and the record as Waypoint's text and JSON
+    formatters write it."""
+    formatters = (TextFormatter(), JsonFormatter())
     return "\n".join(
         "\n".join(
             (
@@ -624,7 +634,9 @@ def everything_logged(records: Iterable[logging.LogRecord]) -> str:
                 repr(record.args),
                 record.exc_text or "",
                 repr(record.exc_info[1]) if record.exc_info else "",
+                "".join(traceback.format_exception(*record.exc_info)) if record.exc_info else "",
                 json.dumps(record.__dict__, default=repr),
+                *(formatter.format(record) for formatter in formatters),
             )
         )
         for record in records

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import itertools
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -16,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import Waypoint, build_waypoint, create_app
 from bot.settings import Settings
-from storage.models import Base, Person, PersonRole, PersonSchool, PersonSubject, School, Trust
+from cards.markdown import markdown_fields, shown
+from storage.directory import every_role_at_every_school
+from storage.models import Base, Person, PersonRole, PersonSubject, Role, School, Trust
 
 TENANT = "11111111-1111-4111-8111-111111111111"
 OTHER_TENANT = "22222222-2222-4222-8222-222222222222"
@@ -27,6 +30,9 @@ TRUST_LEAD = "aaaaaaaa-0000-4000-8000-000000000004"
 SUBJECT_LEAD = "aaaaaaaa-0000-4000-8000-000000000005"
 STRANGER = "aaaaaaaa-0000-4000-8000-0000000000ff"
 BOT_ID = "28:waypoint-bot"
+# Development mode answers only at loopback service URLs; nothing listens on port 9,
+# so a test that expects its replies in the HTTP body never posts anywhere.
+SERVICE_URL = "http://127.0.0.1:9/teams/"
 
 _ids = itertools.count(1)
 
@@ -66,8 +72,7 @@ async def seed_trust(
                 email=f"{display.split()[0].lower()}@example.org",
                 display_name=display,
             )
-            person.roles = [PersonRole(role=r) for r in roles]
-            person.schools = [PersonSchool(school_id=seeded.school_ids[u]) for u in urns]
+            person.roles = role_rows(roles, [seeded.school_ids[u] for u in urns])
             person.subjects = [PersonSubject(subject=s) for s in subjects]
             session.add(person)
             await session.flush()
@@ -75,12 +80,21 @@ async def seed_trust(
     return seeded
 
 
+def role_rows(roles: Iterable[str], school_ids: Iterable[int]) -> list[PersonRole]:
+    """Each role at each of these schools (trust-wide roles for the trust), as a
+    people CSV in the roles-and-schools format would store them."""
+    return [
+        PersonRole(role=grant.role.value, school_id=grant.school_id)
+        for grant in every_role_at_every_school([Role(r) for r in roles], school_ids)
+    ]
+
+
 def message(
     text: str,
     *,
     user: str = HEAD,
     tenant: str = TENANT,
-    service_url: str = "https://smba.example.invalid/emea/",
+    service_url: str = SERVICE_URL,
     expect_replies: bool = False,
     activity_id: str | None = None,
     conversation_id: str = "a:personal-chat-1",
@@ -119,7 +133,7 @@ def execute(
     *,
     user: str = HEAD,
     tenant: str = TENANT,
-    service_url: str = "https://smba.example.invalid/emea/",
+    service_url: str = SERVICE_URL,
 ) -> dict[str, Any]:
     """An `adaptiveCard/action` invoke, as Teams sends an Action.Execute."""
     body = message("", user=user, tenant=tenant, service_url=service_url)
@@ -145,7 +159,11 @@ def cards_in(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def card_text(card: dict[str, Any]) -> str:
-    """Every string shown on a card, joined: what a person would read."""
+    """Every string shown on a card, joined: what a person would read (Markdown
+    escapes, which the renderer draws as the characters they escape, undone)."""
+    card = copy.deepcopy(card)
+    for holder, key in markdown_fields(card):
+        holder[key] = shown(holder[key])
     found: list[str] = []
 
     def walk(node: Any) -> None:

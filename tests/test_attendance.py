@@ -29,8 +29,6 @@ from storage.models import (
     AuditEvent,
     ConcernEvent,
     Person,
-    PersonRole,
-    PersonSchool,
 )
 from tests.support import (
     ADMIN,
@@ -45,6 +43,7 @@ from tests.support import (
     execute,
     loopback_connector,
     message,
+    role_rows,
     seed_trust,
     serve_waypoint,
 )
@@ -129,8 +128,7 @@ async def _add_person(
     person = Person(
         trust_id=trust_id, aad_object_id=aad, email=f"{aad[:8]}{aad[-2:]}@x.org", display_name=name
     )
-    person.roles = [PersonRole(role=r) for r in roles]
-    person.schools = [PersonSchool(school_id=s) for s in schools]
+    person.roles = role_rows(roles, schools)
     session.add(person)
     await session.flush()
     return person.id

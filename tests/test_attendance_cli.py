@@ -137,8 +137,7 @@ async def _seed(sessions: Any) -> dict[str, int]:
                 trust_name="",
                 person_id=head,
                 display_name="",
-                roles=frozenset({Role.head}),
-                school_ids=frozenset({trust.school_ids["100001"]}),
+                school_roles={trust.school_ids["100001"]: frozenset({Role.head})},
             )
             await record_view(session, actor=actor, concern=row, action="attendance.view")
             ids[pupil] = row.id

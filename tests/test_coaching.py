@@ -21,8 +21,6 @@ from storage.models import (
     CoachingSession,
     CoachingStrand,
     Person,
-    PersonRole,
-    PersonSchool,
 )
 from storage.strands import set_strands
 from tests.support import (
@@ -35,6 +33,7 @@ from tests.support import (
     execute,
     loopback_connector,
     message,
+    role_rows,
     seed_trust,
     serve_waypoint,
 )
@@ -92,8 +91,7 @@ async def _add_person(
     person = Person(
         trust_id=trust_id, aad_object_id=aad, email=f"{aad[:8]}@x.org", display_name=name
     )
-    person.roles = [PersonRole(role=r) for r in roles]
-    person.schools = [PersonSchool(school_id=s) for s in schools]
+    person.roles = role_rows(roles, schools)
     session.add(person)
     await session.flush()
     return person.id

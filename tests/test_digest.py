@@ -28,7 +28,6 @@ from storage.models import (
     DigestRun,
     Person,
     PersonRole,
-    PersonSchool,
     School,
     SchoolAction,
     SchoolCategorisation,
@@ -296,8 +295,7 @@ async def test_a_two_hundred_school_trust_digest_stays_under_80_kb(
         session.add_all(teachers)
         await session.flush()
         for teacher, school in zip(teachers, schools, strict=True):
-            session.add(PersonRole(person_id=teacher.id, role="teacher"))
-            session.add(PersonSchool(person_id=teacher.id, school_id=school.id))
+            session.add(PersonRole(person_id=teacher.id, role="teacher", school_id=school.id))
     async with sessions() as session:
         position = await trust_position(session, trust_id=trust.id, today=TODAY)
     card = trust_digest_card(position)

@@ -20,7 +20,7 @@ from storage.imports import (
     import_schools,
     read_csv_file,
 )
-from storage.models import Person, PersonRole, PersonSchool, PersonSubject, School
+from storage.models import Person, PersonRole, PersonSubject, School
 
 Sessions = async_sessionmaker[AsyncSession]
 Importer = Callable[..., Awaitable[ImportReport]]
@@ -74,7 +74,7 @@ async def table_counts(sessions: Sessions) -> dict[str, int]:
     async with sessions() as session:
         return {
             model.__name__: await session.scalar(select(func.count()).select_from(model)) or 0
-            for model in (School, Person, PersonRole, PersonSchool, PersonSubject)
+            for model in (School, Person, PersonRole, PersonSubject)
         }
 
 
@@ -99,8 +99,9 @@ async def stored_people(sessions: Sessions, trust_id: int) -> dict[str, tuple[An
             person.aad_object_id: (
                 person.email,
                 person.display_name,
-                sorted(link.role for link in person.roles),
-                sorted(urns[link.school_id] for link in person.schools),
+                sorted({link.role for link in person.roles}),
+                # The schools a person is linked to are the schools of their roles.
+                sorted({urns[link.school_id] for link in person.roles if link.school_id}),
                 sorted(link.subject for link in person.subjects),
             )
             for person in people
@@ -242,7 +243,7 @@ async def test_every_bad_school_row_is_reported(sessions: Sessions) -> None:
     assert messages_on(errors, 12) == "has 3 values but the header has 4 columns"
     assert messages_on(errors, 13) == "has 5 values but the header has 4 columns"
     assert await table_counts(sessions) == dict.fromkeys(
-        ("School", "Person", "PersonRole", "PersonSchool", "PersonSubject"), 0
+        ("School", "Person", "PersonRole", "PersonSubject"), 0
     )
 
 
@@ -498,7 +499,9 @@ async def test_a_changed_person_row_replaces_their_details_and_reach(
     # Not in the file: left as they were.
     assert people[oid(3)] == ("ada@example.org", "Ada Lovelace", ["trust_lead"], [], [])
     counts = await table_counts(sessions)
-    assert (counts["PersonRole"], counts["PersonSchool"], counts["PersonSubject"]) == (5, 3, 2)
+    # Each role at each of its schools: head 1, Sam's two roles at two schools 4,
+    # admin 1 and the untouched trust lead 1.
+    assert (counts["PersonRole"], counts["PersonSubject"]) == (7, 2)
 
 
 async def test_one_bad_person_row_names_its_line_and_writes_nothing(
@@ -550,7 +553,7 @@ not-a-guid,nine@example.org,Nine,teacher,100001,
     assert messages_on(errors, 7) == "a subject_lead needs at least one subject in subjects"
     assert messages_on(errors, 8).startswith("subjects are only for subject leads")
     assert messages_on(errors, 9) == (
-        "schools is required unless the person is a trust_lead or admin"
+        "head needs a school: write head@URN, or list the person's schools in schools"
     )
     assert "'not-a-guid' is not an Entra object id" in messages_on(errors, 10)
     assert messages_on(errors, 11) == "display_name is required"
@@ -633,4 +636,5 @@ async def test_a_large_trust_imports_without_a_query_per_row(
     assert updated == ImportReport(created=0, updated=600, unchanged=0)
     assert statements_to_create <= 12
     assert statements_to_update <= 12
-    assert (await table_counts(sessions))["PersonSchool"] == 1200
+    # Each person a teacher at two schools.
+    assert (await table_counts(sessions))["PersonRole"] == 1200

@@ -27,8 +27,6 @@ from storage.imports import ImportRejected
 from storage.models import (
     AuditEvent,
     Person,
-    PersonRole,
-    PersonSchool,
     PersonSubject,
     QaReminder,
     QaSummary,
@@ -48,6 +46,7 @@ from tests.support import (
     count_rows,
     execute,
     message,
+    role_rows,
     seed_trust,
     serve_waypoint,
 )
@@ -100,8 +99,7 @@ async def seed_qa(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
                 email=f"{name.split()[0].lower()}@example.org",
                 display_name=name,
             )
-            person.roles = [PersonRole(role="subject_lead"), PersonRole(role="teacher")]
-            person.schools = [PersonSchool(school_id=s) for s in schools]
+            person.roles = role_rows(["subject_lead", "teacher"], schools)
             person.subjects = [PersonSubject(subject=s) for s in subjects]
             session.add(person)
             await session.flush()

@@ -323,6 +323,7 @@ def _target_fields(world: World, draw: st.DrawFn, verb: str, role: str) -> dict[
             coaching_form(world.a)
             | {"coachee": pick(str(side.people["teacher" if where == "B" else "teacher2"]))}
         ),
+        "coaching.school": lambda: {"school_id": pick(side.schools[school])},
         "coaching.edit": lambda: {"session_id": pick(side.coaching[school])},
         "coaching.view": lambda: {"session_id": pick(side.coaching[school])},
         "category.show": lambda: {"school_id": pick(side.schools[school])},
@@ -341,6 +342,7 @@ def _target_fields(world: World, draw: st.DrawFn, verb: str, role: str) -> dict[
         "qa.open": lambda: {"school_id": pick(side.schools[school]), "subject": SUBJECT},
         "qa.save": lambda: qa_form(world.a) | {"school_id": pick(side.schools[school])},
         "qa.status": lambda: {"school_id": pick(side.schools[school])},
+        "qa.status_page": lambda: {"page": draw(id_shapes)},
         "qa.show": lambda: {"summary_id": pick(side.summaries[school])},
         "attendance.save": lambda: (
             concern_form(world.a) | {"school": pick(str(side.schools[school]))}
@@ -482,7 +484,7 @@ def malformed_bodies(world: World, url: str) -> st.SearchStrategy[Hostile]:
 
 
 def hostile_requests(world: World, url: str) -> st.SearchStrategy[Hostile]:
-    verbs = sorted(REGISTRY._verbs)
+    verbs = sorted(verb.name for verb in REGISTRY.verbs())
     submits = injected_submits(world, url, verbs)
     kinds = [
         malformed_bodies(world, url),

@@ -102,6 +102,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "cmd:qa_status": table(frozenset({"head", "trust_lead", "subject_lead"}), LEAD),
     "cmd:raise_concern": own_only(STAFF),
     "cmd:attendance_concerns": table(ALL, TRUST_WIDE),
+    "coaching.school": table(LOGGERS, LEAD),
     "coaching.save": table(LOGGERS, LEAD),
     "coaching.edit": table(frozenset({"coach"})),
     "coaching.view": table(frozenset({"coach", "teacher"})),
@@ -116,6 +117,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "qa.open": table(frozenset({"subject_lead"})),
     "qa.save": table(frozenset({"subject_lead"})),
     "qa.status": table(frozenset({"head", "trust_lead"}), LEAD),
+    # Previous / Next name no school: each reader pages through their own scope.
+    "qa.status_page": own_only(frozenset({"head", "trust_lead", "subject_lead"})),
     "qa.show": table(frozenset({"subject_lead", "head", "trust_lead"}), LEAD),
     "attendance.save": table(STAFF),
     "attendance.open": table(FOLLOWERS),
@@ -246,6 +249,7 @@ PROBES: dict[str, Probe] = {
         writes="coaching_session",
         refusal="Choose a teacher from your own schools.",
     ),
+    "coaching.school": Probe(ids("school_id"), words("Log a coaching session")),
     "coaching.edit": Probe(ids("session_id"), words("Edit coaching session")),
     "coaching.view": Probe(ids("session_id"), words("Coaching session")),
     "category.show": Probe(ids("school_id"), category_words),
@@ -264,6 +268,10 @@ PROBES: dict[str, Probe] = {
     "qa.open": Probe(qa_open_request, words("QA summary: Autumn term")),
     "qa.save": Probe(form(qa_form), words("QA summary submitted"), writes="qa_summary"),
     "qa.status": Probe(ids("school_id"), school_words("QA summaries at {school}")),
+    "qa.status_page": Probe(
+        lambda w, s: {"page": 1},
+        school_words("QA summaries at {school}", "QA summaries: Autumn", "Your QA summaries"),
+    ),
     "qa.show": Probe(ids("summary_id"), words(f"QA summary: {SUBJECT}")),
     "attendance.save": Probe(
         form(concern_form), words("Attendance concern raised"), writes="attendance_concern"
@@ -306,7 +314,7 @@ ORDER = [k for k in PROBES if PROBES[k].writes is None] + [
 
 def test_the_table_covers_every_command_and_verb_waypoint_registers() -> None:
     registry = build_registry()
-    registered = {f"cmd:{c.key}" for c in registry.commands()} | set(registry._verbs)
+    registered = {f"cmd:{c.key}" for c in registry.commands()} | {v.name for v in registry.verbs()}
     assert registered == set(EXPECTED) == set(PROBES) == set(ORDER)
     assert len(ORDER) == len(set(ORDER))
 

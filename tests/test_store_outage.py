@@ -16,10 +16,19 @@ from sqlalchemy import func, select
 
 from bot.settings import Settings
 from storage.engine import create_engine, session_factory
-from storage.models import CoachingSession, Person, PersonRole, PersonSchool
+from storage.models import CoachingSession, Person
 from storage.strands import set_strands
 from tests.conftest import POSTGRES_URL, _truncate
-from tests.support import TEACHER, card_text, cards_in, execute, message, seed_trust, serve_waypoint
+from tests.support import (
+    TEACHER,
+    card_text,
+    cards_in,
+    execute,
+    message,
+    role_rows,
+    seed_trust,
+    serve_waypoint,
+)
 
 COACH = "dddddddd-0000-4000-8000-000000000001"
 
@@ -114,8 +123,7 @@ async def test_a_submit_during_an_outage_is_kept_and_retry_stores_it_once(
             email="c@x.org",
             display_name="Cara Coach",
         )
-        coach.roles = [PersonRole(role="coach")]
-        coach.schools = [PersonSchool(school_id=seeded.school_ids["100001"])]
+        coach.roles = role_rows(["coach"], [seeded.school_ids["100001"]])
         session.add(coach)
         await set_strands(session, trust_id=seeded.trust_id, names=["Modelling"])
     async with sessions() as session:
