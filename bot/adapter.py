@@ -8,6 +8,10 @@ Faults of botbuilder 4.17.1 handled here (each has a test in tests/test_edge.py)
   failure to `Unauthorized`.
 - Token validation fetches OpenID metadata with blocking `requests`: it runs on
   a worker thread, never on the serving loop.
+- With credentials set, its Emulator path accepts any Entra token whose `appid`
+  is the bot's own id, with no audience or `serviceurl` check (the bot's own
+  outbound token is one): only tokens from the channel's issuer are accepted
+  (tests/test_auth.py).
 - Each turn builds an msrest ConnectorClient whose retry policy rebuilds ~500
   status codes per call, and replies go through `requests` in a thread pool:
   turns here carry no msrest client; `send_activities` posts with aiohttp.
@@ -17,10 +21,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
 from typing import Any
 
+import jwt
 from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import (
@@ -30,6 +36,7 @@ from botbuilder.integration.aiohttp import (
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference, ResourceResponse
 from botframework.connector.auth import AuthenticateRequestResult
 
+from bot.channel_policy import ChannelPolicy
 from bot.connector import Connector
 from bot.offloop import BlockingWorker
 from bot.settings import Settings
@@ -37,6 +44,7 @@ from bot.settings import Settings
 log = logging.getLogger("waypoint.adapter")
 
 AUDIENCE_KEY = "waypoint.audience"
+AUTHENTICATED_KEY = "waypoint.authenticated"
 AUTH_TIMEOUT = 15.0
 
 TurnLogic = Callable[[TurnContext], Awaitable[None]]
@@ -54,6 +62,7 @@ class WaypointAdapter(CloudAdapter):  # type: ignore[misc]
     def __init__(self, settings: Settings, connector: Connector, worker: BlockingWorker) -> None:
         super().__init__(ConfigurationBotFrameworkAuthentication(settings.sdk_configuration()))
         self.settings = settings
+        self.policy = ChannelPolicy(settings)
         self._connector = connector
         self._worker = worker
 
@@ -73,20 +82,31 @@ class WaypointAdapter(CloudAdapter):  # type: ignore[misc]
                 # decides from configuration alone, without I/O. It wants None,
                 # not "": an empty string sends it down the token path and fails.
                 return await auth.authenticate_request(activity, None)
-            return await self._worker.run(
+            # Decided before any key is fetched: a token from anyone but the channel
+            # (the Emulator's, a skill's) is never checked further.
+            self._require_channel_issuer(_unverified_issuer(auth_header))
+            result: AuthenticateRequestResult = await self._worker.run(
                 auth.authenticate_request(activity, auth_header), within=AUTH_TIMEOUT
             )
+            self._require_channel_issuer(result.claims_identity.claims.get("iss"))
+            return result
+        except Unauthorized:
+            raise
         except TimeoutError as error:
             raise AuthUnavailable("token validation timed out") from error
         except OSError as error:
             # requests' ConnectionError is an OSError: the key server, not the caller.
             if isinstance(error, PermissionError):
-                raise Unauthorized(str(error)) from error
+                raise Unauthorized(_one_line(str(error))) from error
             raise AuthUnavailable(type(error).__name__) from error
         except Exception as error:
             # PyJWT's errors, the SDK's bare Exceptions ("Unauthorized Access…"),
             # an unknown key id (IndexError): all say the token is not good.
-            raise Unauthorized(f"{type(error).__name__}: {error}") from error
+            raise Unauthorized(_one_line(f"{type(error).__name__}: {error}")) from error
+
+    def _require_channel_issuer(self, issuer: object) -> None:
+        if issuer != self.settings.channel_token_issuer:
+            raise Unauthorized("the token was not issued by the channel")
 
     async def run_turn(
         self, result: AuthenticateRequestResult, activity: Activity, logic: TurnLogic
@@ -102,6 +122,7 @@ class WaypointAdapter(CloudAdapter):  # type: ignore[misc]
             result.connector_factory,
         )
         context.turn_state[AUDIENCE_KEY] = result.audience
+        context.turn_state[AUTHENTICATED_KEY] = not self.settings.anonymous
         await self.run_pipeline(context, logic)
         response: InvokeResponse | None = self._process_turn_results(context)
         return response
@@ -143,6 +164,34 @@ class WaypointAdapter(CloudAdapter):  # type: ignore[misc]
 
     async def delete_activity(self, context: TurnContext, reference: ConversationReference) -> None:
         raise NotImplementedError("Waypoint never deletes messages")
+
+
+def turn_is_authenticated(context: TurnContext) -> bool:
+    """Whether this turn's token was checked (False in development mode): what a
+    conversation reference saved from it records, so no token ever goes to a
+    service URL nobody vouched for."""
+    return bool(context.turn_state.get(AUTHENTICATED_KEY, False))
+
+
+def _unverified_issuer(auth_header: str) -> object:
+    """The `iss` claim of a Bearer token, unchecked (only to choose whether to check it)."""
+    scheme, _, token = auth_header.partition(" ")
+    if scheme != "Bearer" or not token:
+        raise Unauthorized("not a Bearer token")
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except jwt.PyJWTError as error:
+        raise Unauthorized(f"malformed token ({type(error).__name__})") from error
+    return claims.get("iss")
+
+
+# The SDK's messages quote the token's claims (its appid, say), which a caller
+# chooses: no newline or control character of theirs reaches a log line.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def _one_line(message: str, limit: int = 200) -> str:
+    return _CONTROL.sub(" ", message)[:limit]
 
 
 def serialize_activity(activity: Activity) -> dict[str, Any]:

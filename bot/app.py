@@ -80,6 +80,9 @@ WAYPOINT_KEY = web.AppKey("waypoint", Waypoint)
 
 
 def create_app(waypoint: Waypoint) -> web.Application:
+    """The app; StartupRefused for settings Waypoint must not serve with (whoever
+    builds it, not only `waypoint serve`)."""
+    waypoint.settings.check_startup()
     # The edge reads bodies itself with its own limit; this is only a backstop.
     app = web.Application(client_max_size=waypoint.settings.max_body_bytes + 1024)
     app[WAYPOINT_KEY] = waypoint

@@ -4,7 +4,9 @@ botbuilder 4.17.1 sends through msrest and synchronous `requests` in a thread
 pool, rebuilding its retry policy's ~500 status codes on every call and
 spending seconds in retries when the connector is down. Waypoint owns this
 path: one aiohttp session, a short bounded retry that honours Retry-After, and
-tokens fetched off the event loop.
+tokens fetched off the event loop. Every send and update goes only to a service
+URL the channel policy allows (bot/channel_policy.py): with credentials, https
+Teams hosts, since the token goes with it; without, loopback.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from tenacity import (
     wait_random_exponential,
 )
 
+from bot.channel_policy import ChannelPolicy
 from bot.offloop import BlockingWorker
 from bot.settings import Settings
 
@@ -43,6 +46,13 @@ class ConnectorError(Exception):
     def recipient_gone(self) -> bool:
         """403/404: the user blocked or removed the app, or the conversation is gone."""
         return self.status in (403, 404)
+
+
+class ServiceUrlRefused(ConnectorError):
+    """Waypoint will not send to this service URL (nothing was sent; never retried)."""
+
+    def __init__(self) -> None:
+        super().__init__(0, "the service URL is not on the allow-list")
 
 
 def _retryable(error: BaseException) -> bool:
@@ -69,12 +79,12 @@ class TokenProvider:
     """Bearer tokens for calls to the connector; none in anonymous mode."""
 
     def __init__(self, settings: Settings, worker: BlockingWorker) -> None:
-        self._settings = settings
+        self.settings = settings
         self._worker = worker
         self._credentials: dict[str, Any] = {}
 
     async def token(self, audience: str | None) -> str | None:
-        if self._settings.anonymous:
+        if self.settings.anonymous:
             return None
         from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
         from botframework.connector.auth import AuthenticationConstants
@@ -82,11 +92,9 @@ class TokenProvider:
         scope = audience or AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE
         credentials = self._credentials.get(scope)
         if credentials is None:
-            factory = ConfigurationServiceClientCredentialFactory(
-                self._settings.sdk_configuration()
-            )
+            factory = ConfigurationServiceClientCredentialFactory(self.settings.sdk_configuration())
             credentials = await factory.create_credentials(
-                self._settings.app_id,
+                self.settings.app_id,
                 scope,
                 AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX
                 + AuthenticationConstants.DEFAULT_CHANNEL_AUTH_TENANT,
@@ -104,6 +112,7 @@ class TokenProvider:
 class Connector:
     def __init__(self, tokens: TokenProvider, *, timeout: float = 10.0) -> None:
         self._tokens = tokens
+        self._policy = ChannelPolicy(tokens.settings)
         self._timeout = aiohttp.ClientTimeout(total=timeout)
         self._session: aiohttp.ClientSession | None = None
 
@@ -114,6 +123,11 @@ class Connector:
                 connector=aiohttp.TCPConnector(limit=100, limit_per_host=50),
             )
         return self._session
+
+    @property
+    def sends_tokens(self) -> bool:
+        """Whether sends carry the bot's token (the process has credentials)."""
+        return not self._tokens.settings.anonymous
 
     async def close(self) -> None:
         if self._session is not None:
@@ -161,6 +175,8 @@ class Connector:
         audience: str | None,
         attempts: int,
     ) -> Any:
+        if not self._policy.allows_service_url(service_url):
+            raise ServiceUrlRefused()
         url = service_url.rstrip("/") + "/" + path
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(attempts),

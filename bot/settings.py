@@ -5,11 +5,23 @@ from __future__ import annotations
 import ipaddress
 from enum import StrEnum
 from types import SimpleNamespace
+from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///var/waypoint.db"
+# AuthenticationConstants.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER (public cloud).
+CHANNEL_TOKEN_ISSUER = "https://api.botframework.com"
+# The Teams connectors Microsoft documents (public, GCC, GCC High, DoD) and the
+# Bot Framework's own.
+TEAMS_SERVICE_HOSTS = (
+    "smba.trafficmanager.net",
+    "smba.infra.gcc.teams.microsoft.com",
+    "smba.infra.gov.teams.microsoft.us",
+    "smba.infra.dod.teams.microsoft.us",
+    "*.botframework.com",
+)
 
 
 class AppType(StrEnum):
@@ -62,6 +74,36 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("TO_BOT_FROM_CHANNEL_TOKEN_ISSUER", "WAYPOINT_TOKEN_ISSUER"),
     )
+    # Channels whose activities are served (Teams, which the Agents Playground also
+    # claims to be). Any other channel lets its client write channelData itself.
+    allowed_channels: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset({"msteams"}), validation_alias="WAYPOINT_ALLOWED_CHANNELS"
+    )
+    # Hosts a process with credentials sends to (and so hands its token to), over
+    # https only; "*.example.com" also allows its subdomains. The defaults are the Bot
+    # Framework's and Teams' public, GCC, GCC High and DoD connectors.
+    service_url_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=TEAMS_SERVICE_HOSTS, validation_alias="WAYPOINT_SERVICE_URL_HOSTS"
+    )
+
+    @field_validator("allowed_channels", mode="before")
+    @classmethod
+    def _channel_list(cls, value: object) -> object:
+        return frozenset(_comma_list(value)) if isinstance(value, str) else value
+
+    @field_validator("service_url_hosts", mode="before")
+    @classmethod
+    def _host_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = _comma_list(value)
+        if isinstance(value, list | tuple | set | frozenset):
+            return tuple(str(host).lower() for host in value)
+        return value
+
+    @property
+    def channel_token_issuer(self) -> str:
+        """The only issuer whose tokens are accepted: the channel's, never the Emulator's."""
+        return self.token_issuer or CHANNEL_TOKEN_ISSUER
 
     @property
     def anonymous(self) -> bool:
@@ -99,6 +141,10 @@ class Settings(BaseSettings):
         if self.token_issuer:
             config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = self.token_issuer
         return config
+
+
+def _comma_list(value: str) -> list[str]:
+    return [item.strip() for item in value.split(",") if item.strip()]
 
 
 def is_loopback(host: str) -> bool:

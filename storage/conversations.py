@@ -25,8 +25,12 @@ async def save_reference(
     service_url: str,
     bot_id: str,
     reference: dict[str, Any],
+    authenticated: bool = False,
 ) -> tuple[ConversationRef, bool]:
     """Insert or refresh the reference (an app reinstalled keeps one row).
+
+    `authenticated`: the turn that announced it carried a checked token. A reference
+    from an unchecked (development-mode) turn is never sent a token.
 
     Also says whether this is a new install: not when the same person's install
     was announced moments ago (Teams announces one install twice).
@@ -48,6 +52,7 @@ async def save_reference(
     row.service_url = service_url
     row.bot_id = bot_id
     row.reference = reference
+    row.authenticated = authenticated
     row.updated_at = now
     # Installing again after blocking or removing Waypoint makes them reachable.
     row.gone_at = None

@@ -144,6 +144,8 @@ class Claimed:
     bot_id: str | None
     channel_id: str | None
     recipient_gone: bool
+    # The reference was saved from an authenticated turn (see ConversationRef).
+    reference_authenticated: bool = False
 
 
 async def claim_next(
@@ -190,6 +192,7 @@ async def claim_next(
             bot_id=reference.bot_id if reference else None,
             channel_id=reference.channel_id if reference else None,
             recipient_gone=reference is None or reference.gone_at is not None,
+            reference_authenticated=reference is not None and reference.authenticated,
         )
 
 

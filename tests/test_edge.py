@@ -13,6 +13,7 @@ from storage.models import AuditEvent, ConversationRef
 from tests.support import (
     BOT_ID,
     OTHER_TENANT,
+    SERVICE_URL,
     STRANGER,
     TEACHER,
     card_text,
@@ -54,7 +55,7 @@ async def test_help_is_forgiving_about_case_extra_words_and_typos(
             assert "What I can do for you" in card_text(cards_in(body["activities"])[0]), typed
 
 
-async def test_an_unknown_person_gets_a_polite_refusal_naming_who_can_add_them(
+async def test_an_unknown_person_gets_a_polite_refusal_naming_no_one(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
     await seed_trust(sessions)
@@ -66,7 +67,8 @@ async def test_an_unknown_person_gets_a_polite_refusal_naming_who_can_add_them(
         body = await response.json()
     [reply] = body["activities"]
     assert "doesn't know you yet at Test Trust" in reply["text"]
-    assert "Ada Admin" in reply["text"]
+    # Anyone in the tenant can ask: the trust's admins are not named to them.
+    assert "Ada Admin" not in reply["text"]
     assert not reply.get("attachments")
     after = await count_rows(sessions)
     # Only the redelivery guard's row: nothing about the stranger is kept.
@@ -174,7 +176,7 @@ async def test_install_stores_the_conversation_reference_and_welcomes(
     assert ref.person_id == seeded.person_ids[TEACHER]
     assert ref.conversation_id == "a:personal-chat-1"
     assert ref.conversation_type == "personal"
-    assert ref.reference["serviceUrl"] == "https://smba.example.invalid/emea/"
+    assert ref.reference["serviceUrl"] == SERVICE_URL
 
 
 async def test_a_command_outside_the_persons_roles_is_refused_and_audited(
@@ -191,6 +193,7 @@ async def test_a_command_outside_the_persons_roles_is_refused_and_audited(
             title="Trust report",
             summary="for trust leads",
             phrases=("trust report",),
+            private=False,
             roles=frozenset({Role.trust_lead}),
         )
         async def trust_report(turn: Turn) -> Reply:
