@@ -85,13 +85,17 @@ class OutboxNotifier:
             now=self._clock(),
         )
 
-    async def deliver(self, *, trust_id: int, person_id: int, reply: Reply) -> bool:
-        """Queue `reply` if the person can be reached now (has Waypoint installed and
-        has not blocked it); False, and nothing queued, if not, so the caller can
-        try again later."""
+    async def reachable(self, *, trust_id: int, person_id: int) -> bool:
+        """Whether the person has a chat with Waypoint to send to: installed
+        personally, and not blocked or removed since."""
         async with self._sessions() as session:
             reference = await personal_reference(session, trust_id=trust_id, person_id=person_id)
-        if reference is None or reference.gone_at is not None:
+        return reference is not None and reference.gone_at is None
+
+    async def deliver(self, *, trust_id: int, person_id: int, reply: Reply) -> bool:
+        """Queue `reply` if the person can be reached now; False, and nothing
+        queued, if not, so the caller can try again later."""
+        if not await self.reachable(trust_id=trust_id, person_id=person_id):
             return False
         await self.notify(trust_id=trust_id, person_id=person_id, reply=reply)
         return True

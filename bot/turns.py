@@ -19,19 +19,21 @@ from botbuilder.core import (
     TurnContext,
 )
 from botbuilder.schema import Activity, ActivityTypes, Attachment
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.adapter import turn_is_authenticated
 from bot.identity import identify
-from cards.render import ADAPTIVE_CARD, render_card
+from bot.invokes import ExecuteValue, error_body, invoke_body
+from bot.rooms import PersonalChats, answer_in_room, store_down_reply
+from cards.render import ADAPTIVE_CARD
 from dialogs.help import help_card
 from dialogs.registry import (
     Ambiguous,
     Handler,
     Matched,
-    Notifier,
     NotUnderstood,
     Registry,
     Reply,
@@ -57,18 +59,6 @@ ROLE_LABELS = {
 }
 
 
-class _ExecuteAction(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    type: str = "Action.Execute"
-    verb: str = Field(min_length=1, max_length=64)
-    data: dict[str, Any] = Field(default_factory=dict)
-
-
-class _ExecuteValue(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    action: _ExecuteAction
-
-
 class WaypointBot:
     def __init__(
         self,
@@ -76,7 +66,7 @@ class WaypointBot:
         sessions: async_sessionmaker[AsyncSession],
         registry: Registry,
         conversation_state: ConversationState,
-        notifier: Notifier,
+        notifier: PersonalChats,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.sessions = sessions
@@ -130,18 +120,12 @@ class WaypointBot:
             raise
 
     async def _answer_store_down(self, context: TurnContext) -> None:
-        """The store is out of reach: keep what the person submitted on a Retry card."""
+        """The store is out of reach: keep what the person submitted on a Retry card
+        (in their own chat; never in a room others read)."""
         activity = context.activity
-        data = _submitted_data(activity)
-        if data is not None:
-            reply = Reply(card=render_card("store_down", data=data))
-        else:
-            reply = Reply(
-                text="Waypoint can't reach its records right now. Nothing was changed; "
-                "please try again in a minute."
-            )
+        reply = store_down_reply(activity)
         if activity.type == ActivityTypes.invoke:
-            await self._invoke_response(context, 200, _invoke_body(reply))
+            await self._invoke_response(context, 200, invoke_body(reply))
         else:
             await self._send(context, reply)
 
@@ -156,7 +140,7 @@ class WaypointBot:
             log.exception("could not clear conversation state after a failed turn")
         if context.activity.type == ActivityTypes.invoke:
             await self._invoke_response(
-                context, 500, _error_body(500, "Waypoint hit a problem; please try again.")
+                context, 500, error_body(500, "Waypoint hit a problem; please try again.")
             )
             return
         await context.send_activity(
@@ -182,16 +166,18 @@ class WaypointBot:
         if value is not None and not text.strip():
             await self._on_card_submit(context, actor, value)
             return
-        chosen = await self._pending_choice(context, text)
+        chosen = await self._pending_choice(context, actor, text)
         if chosen is not None:
-            await self._send(context, await self._run_command(actor, chosen, ""))
+            await self._send(context, await self._run_command(context, actor, chosen, ""))
             return
         match = self.registry.match(text)
         if isinstance(match, Matched):
-            await self._send(context, await self._run_command(actor, match.command.key, match.args))
+            reply = await self._run_command(context, actor, match.command.key, match.args)
+            await self._send(context, reply)
         elif isinstance(match, Ambiguous):
+            # A group chat shares its conversation state: the choice is the asker's.
             keys = [c.key for c in match.commands]
-            await self._choices.set(context, keys)
+            await self._choices.set(context, {"person_id": actor.person_id, "keys": keys})
             options = "\n".join(
                 f"{n}. {c.example} — {c.summary}" for n, c in enumerate(match.commands, 1)
             )
@@ -209,13 +195,15 @@ class WaypointBot:
             )
         return Reply(text="I didn't catch that. Type help to see what I can do for you.")
 
-    async def _pending_choice(self, context: TurnContext, text: str) -> str | None:
+    async def _pending_choice(self, context: TurnContext, actor: Actor, text: str) -> str | None:
         stripped = text.strip()
         if not stripped.isdigit():
             return None
-        keys = await self._choices.get(context, None)
-        if not keys:
+        pending = await self._choices.get(context, None)
+        if not isinstance(pending, dict) or pending.get("person_id") != actor.person_id:
+            # Someone else's choice (or none): the number is just a message.
             return None
+        keys = pending.get("keys") or []
         await self._choices.delete(context)
         index = int(stripped) - 1
         return str(keys[index]) if 0 <= index < len(keys) else None
@@ -230,7 +218,7 @@ class WaypointBot:
                 "That button didn't say what to do. Type help to start again."
             )
             return
-        reply = await self._run_verb(actor, verb, value, refresh=False)
+        reply = await self._run_verb(context, actor, verb, value, refresh=False)
         await self._send(context, reply)
 
     # -- invokes (Action.Execute) ------------------------------------------------
@@ -241,21 +229,23 @@ class WaypointBot:
             await self._invoke_response(
                 context,
                 400,
-                _error_body(400, f"Waypoint does not handle {activity.name or 'this'} invokes."),
+                error_body(400, f"Waypoint does not handle {activity.name or 'this'} invokes."),
             )
             return
         try:
-            execute = _ExecuteValue.model_validate(activity.value)
+            execute = ExecuteValue.model_validate(activity.value)
         except ValidationError:
             await self._invoke_response(
-                context, 400, _error_body(400, "That card action was not understood.")
+                context, 400, error_body(400, "That card action was not understood.")
             )
             return
         actor = await self._identify(context, invoke=True)
         if actor is None:
             return
-        reply = await self._run_verb(actor, execute.action.verb, execute.action.data, refresh=True)
-        await self._invoke_response(context, 200, _invoke_body(reply))
+        reply = await self._run_verb(
+            context, actor, execute.action.verb, execute.action.data, refresh=True
+        )
+        await self._invoke_response(context, 200, invoke_body(reply))
 
     async def _invoke_response(
         self, context: TurnContext, status: int, body: dict[str, Any]
@@ -297,11 +287,14 @@ class WaypointBot:
                     trust_id=trust_id,
                     person_id=who.person_id if isinstance(who, Actor) else None,
                     conversation_id=activity.conversation.id,
-                    conversation_type=activity.conversation.conversation_type or "personal",
+                    # Only what Teams called personal is: a reference of unknown
+                    # type must never receive private answers.
+                    conversation_type=activity.conversation.conversation_type or "unknown",
                     channel_id=activity.channel_id,
                     service_url=activity.service_url or "",
                     bot_id=activity.recipient.id if activity.recipient else "",
                     reference=reference.serialize(),
+                    authenticated=turn_is_authenticated(context),
                 )
         # Teams announces one install twice (installationUpdate and
         # conversationUpdate): welcome once per install (see save_reference).
@@ -327,34 +320,58 @@ class WaypointBot:
         if isinstance(who, Actor):
             return who
         if invoke:
-            await self._invoke_response(context, 200, _invoke_body(Reply(text=who.message)))
+            await self._invoke_response(context, 200, invoke_body(Reply(text=who.message)))
         else:
             await context.send_activity(who.message)
         return None
 
-    async def _run_command(self, actor: Actor, key: str, args: str) -> Reply:
+    async def _run_command(self, context: TurnContext, actor: Actor, key: str, args: str) -> Reply:
         command = self.registry.get_command(key)
         if command is None:
             return Reply(text="I didn't catch that. Type help to see what I can do for you.")
         if not command.allowed(actor):
             return await self._refuse(actor, f"command:{key}", command.title, command.roles)
-        return await self._call(command.handler, actor, args=args, data={}, refresh=False)
+        return await self._answer(
+            context, actor, command.handler, command.private, args=args, data={}, refresh=False
+        )
 
     async def _run_verb(
-        self, actor: Actor, name: str, data: dict[str, Any], *, refresh: bool
+        self, context: TurnContext, actor: Actor, name: str, data: dict[str, Any], *, refresh: bool
     ) -> Reply:
         if name == "run":
             # Buttons that stand for typed commands ("Help", "My actions", …).
             key = data.get("command")
             if not isinstance(key, str):
                 return Reply(text="That button didn't say what to do. Type help to start again.")
-            return await self._run_command(actor, key, "")
+            return await self._run_command(context, actor, key, "")
         verb = self.registry.get_verb(name)
         if verb is None:
             return Reply(text="That card is out of date. Type help to start again.")
         if not verb.allowed(actor):
             return await self._refuse(actor, f"verb:{name}", "that action", verb.roles)
-        return await self._call(verb.handler, actor, args="", data=data, refresh=refresh)
+        return await self._answer(
+            context, actor, verb.handler, verb.private, args="", data=data, refresh=refresh
+        )
+
+    async def _answer(
+        self,
+        context: TurnContext,
+        actor: Actor,
+        handler: Handler,
+        private: bool,
+        *,
+        args: str,
+        data: dict[str, Any],
+        refresh: bool,
+    ) -> Reply:
+        """Run the handler, in the room or, for a private answer, in the person's own chat."""
+        return await answer_in_room(
+            context.activity,
+            actor,
+            self.notifier,
+            private=private,
+            answer=lambda: self._call(handler, actor, args=args, data=data, refresh=refresh),
+        )
 
     async def _call(
         self, handler: Handler, actor: Actor, *, args: str, data: dict[str, Any], refresh: bool
@@ -397,41 +414,9 @@ def store_unavailable(error: BaseException) -> bool:
     return isinstance(error, OSError | TimeoutError | SATimeoutError)
 
 
-def _submitted_data(activity: Activity) -> dict[str, Any] | None:
-    """What a card submit carried (its data merged with its inputs), if this was one."""
-    value = activity.value
-    if activity.type == ActivityTypes.invoke and isinstance(value, dict):
-        action = value.get("action")
-        if isinstance(action, dict) and isinstance(action.get("data"), dict):
-            verb = action.get("verb")
-            return {**action["data"], "verb": verb} if isinstance(verb, str) else None
-        return None
-    if activity.type == ActivityTypes.message and isinstance(value, dict) and value.get("verb"):
-        return dict(value)
-    return None
-
-
 def _delivery_key(activity: Activity) -> dict[str, str]:
     return {
         "channel_id": activity.channel_id or "",
         "conversation_id": activity.conversation.id,
         "activity_id": activity.id or "",
-    }
-
-
-def _invoke_body(reply: Reply) -> dict[str, Any]:
-    if reply.card is not None:
-        return {"statusCode": 200, "type": ADAPTIVE_CARD, "value": reply.card}
-    return {
-        "statusCode": 200,
-        "type": "application/vnd.microsoft.activity.message",
-        "value": reply.text or "",
-    }
-
-
-def _error_body(status: int, message: str) -> dict[str, Any]:
-    return {
-        "statusCode": status,
-        "type": "application/vnd.microsoft.error",
-        "value": {"code": "InternalError" if status >= 500 else "BadRequest", "message": message},
     }

@@ -48,10 +48,6 @@ FIRST = (
     "coaching_coverage",
 )
 LAST = ("categorise", "whoami")
-# In a team channel or group chat everyone sees the answer, so only commands whose
-# answers hold nothing private are offered there (no coaching notes, no forms, no
-# pupil data). A new command is offered in personal chat only until it is named here.
-SHARED = frozenset({"help", "category", "actions", "qa_status", "coaching_coverage"})
 
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$")
 _PLACEHOLDER = re.compile(r"\$\{\{([A-Z_]+)\}\}")
@@ -109,11 +105,21 @@ def command_entry(command: Command) -> dict[str, str]:
     return {"title": title, "description": description}
 
 
+def offered_in(scope: str, command: Command) -> bool:
+    """Whether the scope's menu offers `command`.
+
+    In a team channel or group chat everyone reads the answer: a private command
+    typed there is answered in the person's own chat, so the menu offers only
+    commands whose answers hold nothing private (its registration says which).
+    """
+    return scope == "personal" or not command.private
+
+
 def command_lists(registry: Registry) -> list[dict[str, Any]]:
     ranked = ranked_commands(registry)
     lists = []
     for scope in SCOPES:
-        offered = [c for c in ranked if scope == "personal" or c.key in SHARED]
+        offered = [c for c in ranked if offered_in(scope, c)]
         lists.append(
             {
                 "scopes": [scope],

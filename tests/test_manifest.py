@@ -13,11 +13,10 @@ from PIL import Image
 
 from bot.cli import main
 from dialogs.catalogue import build_registry
-from dialogs.registry import Matched
+from dialogs.registry import Matched, Reply, Turn
 from manifest import icons
 from manifest.build import (
     MAX_COMMANDS,
-    SHARED,
     ManifestError,
     build_package,
     command_lists,
@@ -29,6 +28,10 @@ from tests.official import schema_validator
 from tests.teams_package import package_problems, rgba_pixels
 
 APP_ID = "3f2504e0-4f89-11d3-9a0c-0305e82c3301"
+
+
+async def _answer(turn: Turn) -> Reply:
+    return Reply(text="")
 
 
 def _build(tmp_path: Path, *extra: str) -> Path:
@@ -120,7 +123,7 @@ def test_command_lists_come_from_the_registry_most_useful_first() -> None:
     ]
     for scope in ("team", "groupChat"):
         assert [c["title"] for c in lists[scope]] == [
-            command_title(c) for c in ranked if c.key in SHARED
+            command_title(c) for c in ranked if not c.private
         ][:MAX_COMMANDS]
     # Typing a menu entry runs that command: the manifest and the dialogs agree.
     by_title = {command_title(c): c for c in ranked}
@@ -136,8 +139,32 @@ def test_private_commands_stay_out_of_channels_and_group_chats() -> None:
     lists = {e["scopes"][0]: e["commands"] for e in command_lists(build_registry())}
     for scope in ("team", "groupChat"):
         titles = {c["title"] for c in lists[scope]}
-        assert titles, scope
-        assert not titles & {"log coaching", "my coaching", "submit qa", "visit", "who am i"}
+        # Only the answers without private data: help, a school's category, coverage counts.
+        assert titles == {"help", "category", "coaching coverage"}, scope
+    assert {"log coaching", "my coaching", "submit qa", "concerns", "my actions"} <= {
+        c["title"] for c in lists["personal"]
+    }
+
+
+def test_a_new_private_command_is_offered_in_personal_chat_only() -> None:
+    registry = build_registry()
+    registry.command(
+        "pupil_lookup",
+        title="Pupil lookup",
+        summary="A pupil's record",
+        phrases=("pupil",),
+        private=True,
+    )(_answer)
+    registry.command(
+        "term_dates",
+        title="Term dates",
+        summary="This year's terms",
+        phrases=("terms",),
+        private=False,
+    )(_answer)
+    listed = {e["scopes"][0]: {c["title"] for c in e["commands"]} for e in command_lists(registry)}
+    for scope in ("team", "groupChat"):
+        assert "terms" in listed[scope] and "pupil" not in listed[scope]
 
 
 # -- icons -------------------------------------------------------------------------
