@@ -3,7 +3,8 @@
 Every `{{ value }}` in a template is emitted as a complete JSON literal
 (`json.dumps`), so a user's quotes, backslashes, newlines or template syntax
 can never change a card's structure: templates write `"text": {{ name }}`,
-never `"text": "{{ name }}"`.
+never `"text": "{{ name }}"`. The parsed card then goes through `as_text`
+(cards/markdown.py): whatever a person typed is shown as text, never as a link.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
+
+from cards.markdown import as_text
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -45,7 +48,7 @@ def render_card(template: str, /, **values: Any) -> dict[str, Any]:
     """Render `templates/<template>.json.j2` into an Adaptive Card dict."""
     text = _environment().get_template(f"{template}.json.j2").render(**values)
     card: dict[str, Any] = json.loads(text)
-    return card
+    return as_text(card)
 
 
 def attachment(card: dict[str, Any]) -> dict[str, Any]:

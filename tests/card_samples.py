@@ -618,7 +618,38 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 },
                 {"heading": "Brontë Academy: submitted", "items": [], "empty": "None yet."},
             ],
-        }
+        },
+        # A page of the trust-wide status: one line per school, Previous / Next in place.
+        {
+            "title": "QA summaries: Autumn term 2026-27",
+            "note": "The window for Autumn term 2026-27 is open until Friday 8 January 2027: "
+            "38 days left. Across Waypoint Demo Trust: 61 of 132 submitted.",
+            "sections": [
+                {
+                    "heading": "Schools 21–40 of 45 (page 2 of 3)",
+                    "items": [
+                        {
+                            "text": f"{name}: {done} of {expected} submitted",
+                            "button": {
+                                "title": "Details",
+                                "data": {"verb": "qa.status", "school_id": school_id},
+                            },
+                        }
+                        for school_id, (name, done, expected) in enumerate(
+                            (
+                                ("Brontë Academy", 6, 6),
+                                ("Castle Hill Primary", 2, 3),
+                                ("Holy Trinity C of E Primary", 0, 2),
+                                (OAKFIELD, 1, 2),
+                            ),
+                            start=21,
+                        )
+                    ],
+                    "empty": "",
+                }
+            ],
+            "pages": {"verb": "qa.status_page", "previous": 1, "next": 3},
+        },
     ],
     "qa_summary": [
         {

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from cards.markdown import as_text, markdown_fields, shown
 from cards.render import _environment
 from tests.card_samples import SAMPLES, TYPED, with_text
 from tests.official import TOOLS, adaptive_card_validator, schema_problems
@@ -53,8 +54,16 @@ class RenderedCard:
 
 
 def render_text(template: str, values: dict[str, Any]) -> str:
-    """The template's raw output, before it is parsed as JSON."""
-    return _environment().get_template(f"{template}.json.j2").render(**values)
+    """The card as render_card sends it (Markdown escaped), or the template's raw
+    output when that is not JSON, for json_problems to report."""
+    raw = _environment().get_template(f"{template}.json.j2").render(**values)
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+    if not isinstance(parsed, dict):
+        return raw
+    return json.dumps(as_text(parsed), ensure_ascii=False)
 
 
 def realistic(template: str) -> Iterator[RenderedCard]:
@@ -85,20 +94,29 @@ def json_problems(card: RenderedCard) -> list[str]:
     problems = []
     if parsed.get("version") != "1.5":
         problems.append(f"{card.id}: version is {parsed.get('version')!r}, not '1.5'")
-    if card.typed is not None and card.typed not in "\n".join(strings_of(parsed)):
+    if card.typed is not None and card.typed not in "\n".join(shown_strings(parsed)):
         problems.append(f"{card.id}: the typed text does not appear intact on the card")
     return problems
 
 
-def strings_of(node: Any) -> Iterator[str]:
-    if isinstance(node, str):
-        yield node
-    elif isinstance(node, dict):
-        for value in node.values():
-            yield from strings_of(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from strings_of(item)
+def shown_strings(card: dict[str, Any]) -> Iterator[str]:
+    """Every string of a card as a reader sees it: Markdown text unescaped."""
+    markdown = {(id(holder), key) for holder, key in markdown_fields(card)}
+
+    def walk(node: Any) -> Iterator[str]:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if isinstance(value, str) and (id(node), key) in markdown:
+                    yield shown(value)
+                else:
+                    yield from walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                yield from walk(item)
+        elif isinstance(node, str):
+            yield node
+
+    yield from walk(card)
 
 
 def schema_check(card: RenderedCard) -> list[str]:
@@ -218,11 +236,21 @@ def _elements(node: Any) -> Iterator[dict[str, Any]]:
 # -- the JavaScript renderer -------------------------------------------------------
 
 
-def renderer_warnings(cards: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
-    """Every card through the official renderer, light and dark, in one browser session.
+@dataclass(frozen=True)
+class Rendered:
+    """What the official renderer made of one card in one theme."""
 
-    Returns each card's warnings, each prefixed with the host config's theme.
-    """
+    theme: str
+    warnings: list[str]
+    # The outer HTML of every link and image: Markdown that became markup.
+    links: list[str]
+    # The card's text as drawn (Markdown applied).
+    text: str
+
+
+def render_in_browser(cards: dict[str, dict[str, Any]]) -> dict[str, list[Rendered]]:
+    """Every card through the official renderer, light and dark, in one browser session,
+    with Markdown processed as the renderer does when markdown-it is loaded."""
     payload = [{"id": card_id, "card": renderer_view(card)} for card_id, card in cards.items()]
     with tempfile.TemporaryDirectory(prefix="waypoint-cards-") as directory:
         path = Path(directory) / "cards.json"
@@ -239,9 +267,19 @@ def renderer_warnings(cards: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
     if done.returncode != 0:
         raise RuntimeError(f"the renderer check did not run: {done.stderr.strip()[-2000:]}")
     answer = json.loads(done.stdout)
-    warnings: dict[str, list[str]] = {card_id: [] for card_id in cards}
-    for result in answer["results"]:
-        warnings[result["id"]] += [f"{result['theme']}: {w}" for w in result["warnings"]]
     if answer["pageErrors"]:
         raise RuntimeError(f"the renderer's page failed: {answer['pageErrors']}")
-    return warnings
+    rendered: dict[str, list[Rendered]] = {card_id: [] for card_id in cards}
+    for result in answer["results"]:
+        rendered[result["id"]].append(
+            Rendered(result["theme"], result["warnings"], result["links"], result["text"])
+        )
+    return rendered
+
+
+def renderer_warnings(rendered: dict[str, list[Rendered]]) -> dict[str, list[str]]:
+    """Each card's warnings, each prefixed with the host config's theme."""
+    return {
+        card_id: [f"{r.theme}: {w}" for r in results for w in r.warnings]
+        for card_id, results in rendered.items()
+    }

@@ -14,14 +14,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cards.markdown import markdown_fields, shown
 from cards.render import _environment, template_names
 from tests.card_samples import SAMPLES, TYPED, with_text
 from tests.cards_check import (
     MAX_CARD_BYTES,
+    Rendered,
     RenderedCard,
     hostile,
     json_problems,
     realistic,
+    render_in_browser,
     render_text,
     renderer_view,
     renderer_warnings,
@@ -114,19 +117,45 @@ BROKEN: dict[str, tuple[dict[str, Any], str]] = {
 }
 
 
+# Markdown a person could type to make a link, an image or formatting in someone
+# else's card. Each must be drawn as the very characters typed.
+MARKUP = (
+    "[x](https://evil.example)",
+    'Please [Sign in](https://evil.example/login "Waypoint") again',
+    "<https://evil.example>",
+    "![x](https://evil.example/pixel.png)",
+    "[x][1]\n\n[1]: https://evil.example",
+    "**x** __x__ *x* _x_ `x` ~~x~~ &amp; <b>x</b>",
+    "# x\n1. x\n2) x\n+ x\n> x\n===",
+)
+
+
+def marked_up(template: str) -> list[RenderedCard]:
+    return [
+        RenderedCard(
+            template,
+            f"sample {index + 1}, markup {number + 1}",
+            render_text(template, with_text(values, TYPED.get(template, ()), text)),
+            typed=text,
+        )
+        for index, values in enumerate(SAMPLES.get(template, []))
+        for number, text in enumerate(MARKUP)
+    ]
+
+
 @cache
-def _renderer_results() -> dict[str, list[str]]:
+def _rendered() -> dict[str, list[Rendered]]:
     """One browser session for every card of every template, and the broken ones."""
     cards: dict[str, dict[str, Any]] = {}
     for template in TEMPLATES:
-        for rendered in [*realistic(template), *hostile(template)]:
+        for rendered in [*realistic(template), *hostile(template), *marked_up(template)]:
             try:
                 cards[rendered.id] = json.loads(rendered.text)
             except json.JSONDecodeError:
                 continue  # test_card_is_valid_json reports it
     for name, (broken, _) in BROKEN.items():
         cards[f"broken: {name}"] = broken
-    return renderer_warnings(cards)
+    return render_in_browser(cards)
 
 
 def _assert_renders_cleanly(results: dict[str, list[str]], card_ids: list[str]) -> None:
@@ -144,7 +173,7 @@ def _assert_renders_cleanly(results: dict[str, list[str]], card_ids: list[str]) 
 @pytest.fixture(scope="module")
 def renderer() -> dict[str, list[str]]:
     need(missing_browser_tools())
-    return _renderer_results()
+    return renderer_warnings(_rendered())
 
 
 @pytest.mark.parametrize("template", TEMPLATES)
@@ -164,6 +193,51 @@ def test_a_broken_card_fails_the_renderer_check(name: str, renderer: dict[str, l
     expected = BROKEN[name][1]
     for theme in ("light", "dark"):
         assert any(w.startswith(f"{theme}: ") and expected in w for w in renderer[card_id])
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_markdown_typed_anywhere_is_drawn_as_the_text_typed(template: str) -> None:
+    need(missing_browser_tools())
+    results = _rendered()
+    problems: list[str] = []
+    for card in marked_up(template):
+        assert card.typed is not None
+        parsed = json.loads(card.text)
+        shown_as_text = any(card.typed in shown(h[k]) for h, k in markdown_fields(parsed))
+        for drawn in results[card.id]:
+            where = f"{card.id} ({drawn.theme})"
+            if drawn.links:
+                problems.append(f"{where}: Markdown made {drawn.links[0]}")
+            if shown_as_text and _words(card.typed) not in _words(drawn.text):
+                problems.append(f"{where}: {card.typed!r} is not drawn as typed")
+            if "\\" in drawn.text:
+                problems.append(f"{where}: a backslash is drawn")
+    assert problems == []
+
+
+def _words(text: str) -> str:
+    """Text with every run of white space as one space: Markdown joins a paragraph's lines."""
+    return " ".join(text.split())
+
+
+def test_the_link_check_sees_a_link_made_by_markdown() -> None:
+    need(missing_browser_tools())
+    head = {"type": "AdaptiveCard", "version": "1.5"}
+    link = "[x](https://evil.example)"
+    drawn = render_in_browser(
+        {
+            "raw": {**head, "body": [{"type": "TextBlock", "text": link}]},
+            "facts": {
+                **head,
+                "body": [{"type": "FactSet", "facts": [{"title": "a", "value": link}]}],
+            },
+        }
+    )
+    for card_id in ("raw", "facts"):
+        for result in drawn[card_id]:
+            [made] = result.links
+            assert made.startswith("<a ") and 'href="https://evil.example"' in made
+            assert link not in result.text
 
 
 def test_the_checks_catch_a_template_that_lets_typed_text_in() -> None:

@@ -1,7 +1,7 @@
 // The official Adaptive Cards renderer (npm adaptivecards 3.x) in headless Chromium,
 // with Microsoft Teams' host configs and container CSS (npm adaptivecards-designer).
 //
-//   node browser/cards.mjs check CARDS.json        -> {"results": [{id, theme, warnings}]} on stdout
+//   node browser/cards.mjs check CARDS.json        -> {"results": [{id, theme, warnings, links, text}]} on stdout
 //   node browser/cards.mjs screenshots CARDS.json DIR  -> DIR/<id>-<theme>.png
 //
 // CARDS.json is [{"id": "...", "card": {...}}, ...]. One browser, one page, every card.
@@ -14,6 +14,9 @@ import { openBrowser } from "./chromium.mjs";
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
 const rendererScript = require.resolve("adaptivecards/dist/adaptivecards.min.js");
+// The renderer's own Markdown path (window.markdownit, as the designer loads it):
+// CommonMark, as Teams reads a TextBlock.
+const markdownScript = require.resolve("markdown-it/dist/markdown-it.min.js");
 const designer = dirname(require.resolve("adaptivecards-designer/package.json"));
 const THEMES = ["light", "dark"];
 const hostConfigs = Object.fromEntries(
@@ -30,13 +33,16 @@ function teamsCss(theme) {
 }
 
 // Runs in the page: parse with a 1.5 serialization context, collect every parse
-// event, then validateProperties(), then render (a throw is a warning too).
+// event, then validateProperties(), then render (a throw is a warning too). The
+// rendered card's links and images, and its text, say what Markdown made of it.
 function checkCards({ cards, hostConfigs }) {
   const AC = window.AdaptiveCards;
   const results = [];
   for (const { id, card: json } of cards) {
     for (const [theme, hostConfig] of Object.entries(hostConfigs)) {
       const warnings = [];
+      let links = [];
+      let text = "";
       const describe = (phase, e) => {
         const source = e.source;
         const type = source && source.getJsonTypeName ? source.getJsonTypeName() : "";
@@ -54,13 +60,17 @@ function checkCards({ cards, hostConfigs }) {
         for (const e of card.validateProperties().validationEvents) {
           warnings.push(describe("validate", e));
         }
-        if (!card.render()) {
+        const element = card.render();
+        if (!element) {
           warnings.push("render: the card rendered nothing");
+        } else {
+          links = Array.from(element.querySelectorAll("a, img"), (node) => node.outerHTML);
+          text = element.textContent;
         }
       } catch (error) {
         warnings.push(`exception: ${error && error.message ? error.message : error}`);
       }
-      results.push({ id, theme, warnings });
+      results.push({ id, theme, warnings, links, text });
     }
   }
   return results;
@@ -74,6 +84,7 @@ async function check(cards) {
     page.on("pageerror", (error) => pageErrors.push(String(error)));
     await page.setContent("<!doctype html><html><body></body></html>");
     await page.addScriptTag({ path: rendererScript });
+    await page.addScriptTag({ path: markdownScript });
     const results = await page.evaluate(checkCards, { cards, hostConfigs });
     return { results, pageErrors };
   } finally {
@@ -99,16 +110,6 @@ body { margin: 0; padding: 16px; background: ${BACKGROUND[theme]};
 
 function renderInto({ json, hostConfig }) {
   const AC = window.AdaptiveCards;
-  // Teams renders a TextBlock's "- " lines as a bulleted list; the bare renderer has
-  // no markdown, so the screenshots do just that much.
-  AC.AdaptiveCard.onProcessMarkdown = (text, result) => {
-    const lines = text.split("\n");
-    if (!lines.every((line) => line.startsWith("- "))) return;
-    const escape = (s) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-    const items = lines.map((line) => `<li>${escape(line.slice(2))}</li>`).join("");
-    result.outputHtml = `<ul style="margin: 0; padding-left: 20px">${items}</ul>`;
-    result.didProcess = true;
-  };
   const card = new AC.AdaptiveCard();
   card.hostConfig = new AC.HostConfig(hostConfig);
   card.parse(json, new AC.SerializationContext(AC.Versions.v1_5));
@@ -126,6 +127,7 @@ async function screenshots(cards, outDir) {
     for (const theme of THEMES) {
       await page.setContent(frameHtml(theme, `data:image/png;base64,${icon}`));
       await page.addScriptTag({ path: rendererScript });
+      await page.addScriptTag({ path: markdownScript });
       for (const { id, card } of cards) {
         await page.evaluate(renderInto, { json: card, hostConfig: hostConfigs[theme] });
         const path = join(outDir, `${id}-${theme}.png`);
