@@ -144,7 +144,8 @@ def fake_teams_app(tenant_rate: float) -> web.Application:
     """tests/fake_teams.py's FakeTeams (Teams' limits enforced), with what it saw on GET /stats."""
     from tests.fake_teams import FakeTeams
 
-    teams = FakeTeams(tenant_rate=tenant_rate)
+    # The sender's configured rate, with one over for clocks and scheduling jitter.
+    teams = FakeTeams(tenant_limit=tenant_rate + 1)
     app = teams.app()
 
     async def get_stats(request: web.Request) -> web.Response:

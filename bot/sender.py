@@ -12,18 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiolimiter import AsyncLimiter
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import RetryCallState, wait_random_exponential
 
-from bot.connector import Connector, ConnectorError
+from bot.connector import Connector, ConnectorError, ServiceUrlRefused
 from cards.render import attachment
+from storage.engine import finish_despite_cancel
 from storage.outbox import (
     Claimed,
     claim_next,
@@ -38,6 +39,8 @@ from storage.outbox import (
 )
 
 log = logging.getLogger("waypoint.sender")
+
+T = TypeVar("T")
 
 # (messages, seconds) per conversation, as Teams documents them.
 CONVERSATION_LIMITS = ((7, 1.0), (8, 2.0), (60, 30.0), (1800, 3600.0))
@@ -102,15 +105,28 @@ class OutboxSender:
         # A claim is abandoned only after minutes, so once a minute is soon enough;
         # settling on every wake made each notice cost a write transaction more.
         if self._settled_at is None or now - self._settled_at >= SETTLE_EVERY:
-            async with self._sessions.begin() as session:
-                await settle_abandoned(session, claimed_before=now - ABANDONED_AFTER)
+            await self._record(
+                lambda session: settle_abandoned(session, claimed_before=now - ABANDONED_AFTER)
+            )
             self._settled_at = now
         # As many claimers as there are rows to claim (up to `concurrency`): each
         # claimer's last claim, which finds nothing, is a write transaction.
         async with self._sessions() as session:
             due = await due_count(session, now=now, trust_id=trust_id, at_most=self._concurrency)
         run = SendRun()
-        await asyncio.gather(*(self._worker(run, trust_id) for _ in range(due)))
+        # A task group, not gather: when the run is cancelled, gather returns as soon
+        # as the first worker has stopped, while another is still winding down inside
+        # its write transaction (holding the store's write lock, and on SQLite the
+        # process's writer turn, until its rollback), so whoever takes the run as
+        # over (shutdown, a restarted sender) meets a writer that is not there. The
+        # group returns only once every worker has stopped.
+        try:
+            async with asyncio.TaskGroup() as workers:
+                for _ in range(due):
+                    workers.create_task(self._worker(run, trust_id))
+        except ExceptionGroup as failed:
+            # The first worker's own error, as callers (and run_forever's log) knew it.
+            raise failed.exceptions[0] from None
         return run
 
     async def run_forever(
@@ -133,7 +149,9 @@ class OutboxSender:
         while True:
             if trust_id is not None:
                 await self._wait_out_throttle(trust_id)
-            claimed = await claim_next(self._sessions, now=self._clock(), trust_id=trust_id)
+            claimed = await finish_despite_cancel(
+                claim_next(self._sessions, now=self._clock(), trust_id=trust_id)
+            )
             if claimed is None:
                 return
             await self._wait_out_throttle(claimed.trust_id)
@@ -161,14 +179,18 @@ class OutboxSender:
     async def _send(self, claimed: Claimed) -> str:
         conversation = claimed.conversation_id
         if claimed.recipient_gone or not claimed.service_url or not conversation:
-            async with self._sessions.begin() as session:
-                await mark_gone(session, claimed=claimed, now=self._clock(), reason="not installed")
+            await self._gone_now(claimed, "not installed")
+            return "gone"
+        if self._connector.sends_tokens and not claimed.reference_authenticated:
+            # Saved in development mode: its service URL was never vouched for, so it
+            # gets no token. Gone until they install Waypoint again (which saves a
+            # reference from an authenticated turn).
+            await self._gone_now(claimed, "saved unauthenticated")
             return "gone"
         lock = self._conversation_locks.setdefault(conversation, asyncio.Lock())
         async with lock:
             if conversation in self._gone:
-                async with self._sessions.begin() as session:
-                    await mark_gone(session, claimed=claimed, now=self._clock(), reason="gone")
+                await self._gone_now(claimed, "gone")
                 return "gone"
             outcome = await self._send_now(claimed)
             if outcome == "gone":
@@ -189,13 +211,21 @@ class OutboxSender:
                 activity=_activity(claimed),
                 attempts=1,
             )
+        except ServiceUrlRefused:
+            await self._record(
+                lambda session: mark_failed(
+                    session, delivery_id=claimed.id, reason="service URL not allowed"
+                )
+            )
+            return "failed"
         except ConnectorError as error:
             return await self._after_error(claimed, error.status, error.retry_after)
         except (aiohttp.ClientError, OSError, TimeoutError) as error:
             log.info("delivery %d: connection problem (%s)", claimed.id, type(error).__name__)
             return await self._after_error(claimed, None, None)
-        async with self._sessions.begin() as session:
-            await mark_sent(session, delivery_id=claimed.id, now=self._clock())
+        await self._record(
+            lambda session: mark_sent(session, delivery_id=claimed.id, now=self._clock())
+        )
         return "sent"
 
     async def _after_error(
@@ -203,7 +233,8 @@ class OutboxSender:
     ) -> str:
         now = self._clock()
         reason = f"HTTP {status}" if status else "connection"
-        async with self._sessions.begin() as session:
+
+        async def settle(session: AsyncSession) -> str:
             if status in GONE_STATUSES:
                 await mark_gone(session, claimed=claimed, now=now, reason=reason)
                 return "gone"
@@ -221,6 +252,23 @@ class OutboxSender:
                 session, delivery_id=claimed.id, at=now + timedelta(seconds=wait), reason=reason
             )
             return "retry"
+
+        return await self._record(settle)
+
+    async def _gone_now(self, claimed: Claimed, reason: str) -> None:
+        await self._record(
+            lambda session: mark_gone(session, claimed=claimed, now=self._clock(), reason=reason)
+        )
+
+    async def _record(self, write: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """One write transaction, carried to its end even if the sender is cancelled
+        meanwhile (storage.engine.finish_despite_cancel says why)."""
+
+        async def transaction() -> T:
+            async with self._sessions.begin() as session:
+                return await write(session)
+
+        return await finish_despite_cancel(transaction())
 
     # -- limits -----------------------------------------------------------------------
 

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
+
+T = TypeVar("T")
 
 
 def async_url(url: str) -> str:
@@ -58,6 +60,9 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
         engine = create_async_engine(
             full,
             echo=echo,
+            # A failed statement's error (and its logged traceback) would otherwise
+            # carry its bound values: pupil references and text typed on a form.
+            hide_parameters=True,
             connect_args={"isolation_level": None, "timeout": 30},
         )
         _configure_sqlite(engine)
@@ -85,6 +90,7 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
         max_overflow=10,
         pool_pre_ping=True,
         pool_recycle=1800,
+        hide_parameters=True,
         connect_args=connect_args,
     )
 
@@ -154,6 +160,25 @@ class Sessions(async_sessionmaker[AsyncSession]):
             yield
         finally:
             self._writer_lock.release()
+
+
+async def finish_despite_cancel(transaction: Coroutine[Any, Any, T]) -> T:
+    """Run a store transaction to its end even if the caller is cancelled meanwhile.
+
+    A statement cancelled mid-way under aiosqlite still runs on the connection's
+    thread, and SQLAlchemy then drops the connection without rolling it back: on
+    SQLite its transaction, and the file's one write lock, stay open until the
+    connection is garbage-collected, and every writer after it waits out the busy
+    timeout ("database is locked"). So the transaction runs as a task of its own,
+    which the caller's cancellation does not reach; the caller waits for it to
+    commit or roll back, then stops.
+    """
+    task = asyncio.ensure_future(transaction)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await asyncio.wait([task])
+        raise
 
 
 def session_factory(engine: AsyncEngine) -> Sessions:

@@ -183,9 +183,16 @@ def test_coaching_strands_are_set_from_a_file_and_retired_ones_kept(
         finally:
             await engine.dispose()
 
-    stored = asyncio.run(names())
-    assert stored[:2] == [("Retrieval practice", True), ("Oracy", True)]
-    assert all(not active for _, active in stored[2:])
+    # The whole list: the two in use, in the file's order, and every default the trust
+    # started with still there, retired (past sessions keep their focus).
+    assert asyncio.run(names()) == [
+        ("Retrieval practice", True),
+        ("Oracy", True),
+        ("Explicit vocabulary instruction", False),
+        ("Modelling", False),
+        ("Checking for understanding", False),
+        ("Metacognition", False),
+    ]
 
     duplicate = tmp_path / "dup.txt"
     duplicate.write_text("Oracy\noracy\n", "utf-8")

@@ -13,11 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli import main as waypoint_cli
@@ -29,6 +32,7 @@ from tests.reliability import (
     NOW,
     ROLES,
     TODAY,
+    Answer,
     World,
     build_world,
     categorise_form,
@@ -38,6 +42,7 @@ from tests.reliability import (
     everything_logged,
     qa_form,
     served,
+    unhandled,
     update_form,
     visit_form,
 )
@@ -91,6 +96,13 @@ async def newest(world: World, model: Any) -> Any:
         return await session.scalar(select(model).order_by(model.id.desc()).limit(1))
 
 
+def expect(answer: Answer, shown: str) -> None:
+    """The step was answered as it should be: a step refused or failing quietly would
+    log nothing, and pass a test that only reads the log."""
+    assert answer.status == 200, (answer.status, answer.shown)
+    assert shown in answer.shown, answer.shown
+
+
 async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -> None:
     """Each job of Waypoint once, as its people use it."""
     assert world.waypoint is not None
@@ -99,7 +111,7 @@ async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -
     a = world.a
 
     # Coaching: log, read, edit, coverage.
-    await world.say("log coaching", "coach")
+    expect(await world.say("log coaching", "coach"), "Log a coaching session")
     saved = await world.execute(
         "coaching.save",
         coaching_form(a, action_step=TYPED["action_step"], notes=TYPED["notes"]),
@@ -107,18 +119,21 @@ async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -
     )
     assert "Coaching session saved" in saved.shown
     coaching = await newest(world, CoachingSession)
-    await world.say("my coaching", "coach")
-    await world.say("my coaching", "teacher")
-    await world.execute("coaching.view", {"session_id": coaching.id}, "teacher")
+    expect(await world.say("my coaching", "coach"), "Sessions you led")
+    expect(await world.say("my coaching", "teacher"), "Your current action step")
+    expect(
+        await world.execute("coaching.view", {"session_id": coaching.id}, "teacher"),
+        "Coaching session\nTeacher\nTom Teacher",
+    )
     form = await world.execute("coaching.edit", {"session_id": coaching.id}, "coach")
     edit = dict(form.card["actions"][0]["data"])
     edit |= coaching_form(a, action_step=TYPED["action_step"], notes=TYPED["edited_notes"])
     edit["form_id"] = form.card["actions"][0]["data"]["form_id"]
-    await world.execute("coaching.save", edit, "coach")
-    await world.say("coaching coverage", "head")
+    expect(await world.execute("coaching.save", edit, "coach"), "Coaching session saved")
+    expect(await world.say("coaching coverage", "head"), "Coaching coverage — Oakfield Primary")
 
     # QA: the form, a summary, status, reading it, reminders.
-    await world.say("submit qa", "subject_lead")
+    expect(await world.say("submit qa", "subject_lead"), "QA summary: Autumn term")
     qa = qa_form(
         a,
         strengths=TYPED["strengths"],
@@ -128,15 +143,19 @@ async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -
     )
     assert "QA summary submitted" in (await world.execute("qa.save", qa, "subject_lead")).shown
     summary = await newest(world, QaSummary)
-    await world.say("qa status", "subject_lead")
-    await world.say("qa status oakfield primary", "head")
-    await world.execute("qa.show", {"summary_id": summary.id}, "head")
+    expect(await world.say("qa status", "subject_lead"), "Your QA summaries")
+    expect(
+        await world.say("qa status oakfield primary", "head"), "QA summaries at Oakfield Primary"
+    )
+    expect(
+        await world.execute("qa.show", {"summary_id": summary.id}, "head"), "QA summary: History"
+    )
     await send_qa_reminders(
         world.sessions, trust_id=a.trust_id, today=TODAY, deliver=world.waypoint.notifier.deliver
     )
 
     # Attendance: raise, list, open, update, close.
-    await world.say("raise concern", "teacher")
+    expect(await world.say("raise concern", "teacher"), "Raise an attendance concern")
     raised = await world.submit(
         {
             "verb": "attendance.save",
@@ -146,16 +165,30 @@ async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -
     )
     assert "Attendance concern raised" in raised.shown
     concern = await newest(world, AttendanceConcern)
-    await world.say("concerns", "attendance_lead")
-    await world.say("concerns oakfield primary", "coach")
-    await world.execute("attendance.open", {"concern_id": concern.id}, "attendance_lead")
-    await world.execute("attendance.edit", {"concern_id": concern.id}, "head")
+    expect(
+        await world.say("concerns", "attendance_lead"), "Open attendance concerns: Oakfield Primary"
+    )
+    expect(
+        await world.say("concerns oakfield primary", "coach"),
+        "Attendance concerns: Oakfield Primary",
+    )
+    expect(
+        await world.execute("attendance.open", {"concern_id": concern.id}, "attendance_lead"),
+        "Attendance concern\nPupil\nPQ7733",
+    )
+    expect(
+        await world.execute("attendance.edit", {"concern_id": concern.id}, "head"),
+        "Update concern: PQ7733",
+    )
     update = update_form(a, action=TYPED["update_action"]) | {"concern_id": concern.id}
     assert (
         "Concern updated"
         in (await world.execute("attendance.update", update, "attendance_lead")).shown
     )
-    await world.execute("attendance.closing", {"concern_id": concern.id}, "attendance_lead")
+    expect(
+        await world.execute("attendance.closing", {"concern_id": concern.id}, "attendance_lead"),
+        "Close concern: PQ7733",
+    )
     closing = close_form(a, note=TYPED["close_note"]) | {"concern_id": concern.id}
     assert (
         "Concern closed"
@@ -163,17 +196,17 @@ async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -
     )
 
     # Category: read, categorise (the head is told), read again.
-    await world.say("category", "teacher")
-    await world.say("categorise oakfield primary", "trust_lead")
+    expect(await world.say("category", "teacher"), "Oakfield Primary\nRefinement")
+    expect(await world.say("categorise oakfield primary", "trust_lead"), "Record a categorisation")
     decision = categorise_form(a, attendees=TYPED["attendees"], rationale=TYPED["rationale"])
     assert (
         "Categorisation recorded"
         in (await world.execute("categorise.save", decision, "trust_lead")).shown
     )
-    await world.say("category oakfield", "sia")
+    expect(await world.say("category oakfield", "sia"), "Oakfield Primary\nReinforcement")
 
     # A note of visit; its action worked by the head.
-    await world.say("visit oakfield primary", "sia")
+    expect(await world.say("visit oakfield primary", "sia"), "Note of visit\nOakfield Primary")
     visit = visit_form(
         a,
         focus=TYPED["focus"],
@@ -183,22 +216,37 @@ async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -
     )
     assert "Note of visit saved" in (await world.execute("visit.save", visit, "sia")).shown
     action = await newest(world, SchoolAction)
-    await world.say("my actions", "head")
-    await world.execute(
-        "actions.update", {"action_id": action.id, f"rag_{action.id}": "green"}, "head"
+    expect(await world.say("my actions", "head"), "Your open actions")
+    expect(
+        await world.execute(
+            "actions.update", {"action_id": action.id, f"rag_{action.id}": "green"}, "head"
+        ),
+        "Updated: Privacy probe next step",
     )
-    await world.execute("actions.done", {"action_id": action.id}, "head")
-    await world.say("overdue actions", "trust_lead")
+    expect(
+        await world.execute("actions.done", {"action_id": action.id}, "head"),
+        "Marked done: Privacy probe next step",
+    )
+    expect(
+        await world.say("overdue actions", "trust_lead"),
+        "Overdue actions across Riverside Learning Trust",
+    )
 
     # Digests, and everything queued sent to the connector.
     await compose_week(world.sessions, trust_id=a.trust_id, now=NOW)
     await world.waypoint.notifier.drain()
-    await world.say("digest", "trust_lead")
-    await world.say("digest", "head")
-    await world.say("digest report", "trust_lead")
-    await world.execute("digest.page", {"page": 1}, "trust_lead")
-    await world.say("help", "admin")
-    await world.say("who am i", "attendance_lead")
+    expect(await world.say("digest", "trust_lead"), "Weekly digest — Riverside Learning Trust")
+    expect(await world.say("digest", "head"), "Weekly digest — Oakfield Primary")
+    expect(await world.say("digest report", "trust_lead"), "Trust digest 2026-W50")
+    expect(
+        await world.execute("digest.page", {"page": 1}, "trust_lead"),
+        "All schools — Riverside Learning Trust",
+    )
+    expect(await world.say("help", "admin"), "What I can do for you, Ada")
+    expect(
+        await world.say("who am i", "attendance_lead"),
+        "Alex Attendance\nThis is what Waypoint knows about you",
+    )
 
     # The command line: the audit export and retention.
     for argv in (
@@ -254,3 +302,88 @@ async def test_a_full_run_of_every_job_logs_no_pupil_reference_and_no_typed_text
         f"\nprivacy: {len(captured.records)} log records at DEBUG, {len(connector.posted)} "
         f"notices sent; {len(TYPED)} typed texts and 3 pupil references found in none"
     )
+
+
+@asynccontextmanager
+async def concerns_refused(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Every new attendance concern fails its INSERT with an integrity error (a
+    constraint the store enforces, not a lost connection): the failure whose
+    traceback carries the statement and, unless hidden, its values."""
+    postgres = engine.dialect.name == "postgresql"
+    async with engine.begin() as conn:
+        if postgres:
+            await conn.execute(
+                sql(
+                    "create function zz_refuse() returns trigger language plpgsql as $$ begin "
+                    "raise exception 'probe refusal' using errcode = 'check_violation'; end $$"
+                )
+            )
+            await conn.execute(
+                sql(
+                    "create trigger zz_refuse before insert on attendance_concern "
+                    "for each row execute function zz_refuse()"
+                )
+            )
+        else:
+            await conn.execute(
+                sql(
+                    "create trigger zz_refuse before insert on attendance_concern "
+                    "begin select raise(abort, 'probe refusal'); end"
+                )
+            )
+    try:
+        yield
+    finally:
+        async with engine.begin() as conn:
+            if postgres:
+                await conn.execute(sql("drop trigger zz_refuse on attendance_concern"))
+                await conn.execute(sql("drop function zz_refuse()"))
+            else:
+                await conn.execute(sql("drop trigger zz_refuse"))
+
+
+async def test_a_concern_the_store_refuses_logs_its_failure_without_the_pupil_or_the_notes(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    world = await build_world(engine, sessions)
+    captured = Captured()
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(captured)
+    root.setLevel(logging.DEBUG)
+    try:
+        async with served(world):
+            expect(await world.say("raise concern", "teacher"), "Raise an attendance concern")
+            async with concerns_refused(engine):
+                refused = await world.submit(
+                    {
+                        "verb": "attendance.save",
+                        **concern_form(
+                            world.a, pupil_ref=TYPED["pupil_ref"], done_so_far=TYPED["done_so_far"]
+                        ),
+                    },
+                    "teacher",
+                )
+    finally:
+        root.removeHandler(captured)
+        root.setLevel(level)
+    # The teacher is told it failed and nothing was kept.
+    expect(refused, "nothing was saved")
+    async with world.sessions() as session:
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(AttendanceConcern)
+            .where(AttendanceConcern.pupil_ref == TYPED["pupil_ref"])
+        )
+    assert stored == 0
+    # The failure was logged, with the database's error and its traceback ...
+    failures = unhandled(captured.records)
+    assert failures, "the refused INSERT was not logged as a failure"
+    logged = everything_logged(captured.records)
+    assert "IntegrityError" in logged and "probe refusal" in logged
+    assert "attendance_concern" in logged
+    # ... and with neither the pupil nor the text typed about them.
+    assert not re.search(r"pq\s*7733", logged, re.IGNORECASE)
+    folded = logged.casefold()
+    assert "privacy probe" not in folded
+    assert TYPED["done_so_far"].split(": ", 1)[-1].casefold() not in folded
