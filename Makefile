@@ -35,7 +35,7 @@ lint: $(STAMP)
 # machine without Node or Chromium skips them and says so. Under CI pytest also runs
 # the tests marked slow (the full reliability suite; `make reliability` elsewhere).
 test: lint browser-tools
-	$(BIN)/pytest -q -rs
+	$(BIN)/pytest -q -rs --durations=25
 	@if [ -n "$$CI" ] || { command -v node >/dev/null 2>&1 && [ -x $(CHROMIUM) ]; }; then \
 		$(MAKE) --no-print-directory e2e; \
 	else \
