@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from cards.render import render_card
-from dialogs.forms import record_id
+from dialogs.forms import record_id, school_today
 from dialogs.registry import Registry, Reply, Turn
 from dialogs.school_scope import (
     long_date,
@@ -46,7 +46,7 @@ async def actions_view(
     """The actor's list: one school's open actions, their schools' open actions, or
     (trust-wide roles) the overdue actions across the trust."""
     actor = turn.actor
-    today = turn.now.date()
+    today = school_today(turn.now)
     view: dict[str, Any] = {}
     async with turn.sessions() as session:
         if school is not None:

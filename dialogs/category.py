@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
 from cards.render import render_card
+from dialogs.forms import school_today
 from dialogs.registry import Registry, Reply, Turn
 from dialogs.school_scope import (
     bullets,
@@ -207,7 +208,7 @@ def register(registry: Registry) -> None:
         roles=CATEGORISERS,
     )
     async def categorise(turn: Turn) -> Reply:
-        values: dict[str, Any] = {"decided_on": turn.now.date().isoformat()}
+        values: dict[str, Any] = {"decided_on": school_today(turn.now).isoformat()}
         if turn.args:
             found = await pick_school(
                 turn, query=turn.args, verb="categorise.start", asking="the categorisation"
@@ -219,7 +220,7 @@ def register(registry: Registry) -> None:
 
     @registry.verb("categorise.start", private=True, roles=CATEGORISERS)
     async def categorise_start(turn: Turn) -> Reply:
-        values = {"decided_on": turn.now.date().isoformat(), "school_id": ""}
+        values = {"decided_on": school_today(turn.now).isoformat(), "school_id": ""}
         if turn.data.get("school_id") not in (None, ""):
             school = await school_named(
                 turn,
@@ -236,7 +237,7 @@ def register(registry: Registry) -> None:
     async def categorise_save(turn: Turn) -> Reply:
         values = {k: v for k, v in turn.data.items() if k != "verb"}
         try:
-            form = CategoriseForm.model_validate(values, context={"today": turn.now.date()})
+            form = CategoriseForm.model_validate(values, context={"today": school_today(turn.now)})
         except ValidationError as error:
             return await categorise_form(
                 turn, values=values, errors=field_errors(error, FORM_MESSAGES)

@@ -16,7 +16,7 @@ from pydantic import (
 )
 
 from cards.render import render_card
-from dialogs.forms import record_id
+from dialogs.forms import record_id, school_today
 from dialogs.registry import Registry, Reply, Turn
 from dialogs.school_scope import (
     field_errors,
@@ -206,7 +206,7 @@ async def start_visit(turn: Turn, school: School) -> Reply:
         return await refuse(
             turn, school=school, what=f"{school.name}'s visits", action="visit.start"
         )
-    return await visit_form(turn, school, values={"visited_on": turn.now.date().isoformat()})
+    return await visit_form(turn, school, values={"visited_on": school_today(turn.now).isoformat()})
 
 
 def register(registry: Registry) -> None:
@@ -247,7 +247,7 @@ def register(registry: Registry) -> None:
             return await refuse(turn, school=school, what=name, action="visit.save")
         values = {k: v for k, v in turn.data.items() if k != "verb"}
         try:
-            form = VisitForm.model_validate(values, context={"today": turn.now.date()})
+            form = VisitForm.model_validate(values, context={"today": school_today(turn.now)})
         except ValidationError as error:
             return await visit_form(
                 turn, school, values=values, errors=field_errors(error, FORM_MESSAGES)

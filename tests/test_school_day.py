@@ -1,0 +1,112 @@
+""" "Today" is the school's day (Europe/London), never UTC's: at 00:30 BST a
+categorisation, a note of visit and the overdue list are dated the school's day.
+
+Turn-level: the handlers are called with a Turn whose clock reads 2026-06-02T23:30Z,
+which is 00:30 on 3 June in London.
+"""
+
+from __future__ import annotations
+
+import ast
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+from dialogs.catalogue import build_registry
+from dialogs.registry import Reply, Turn
+from storage.directory import actor_for
+from storage.models import Trust
+from tests.improvement import Sessions, add_actions, find, seed_improvement
+from tests.support import HEAD, TRUST_LEAD, card_text, seed_trust
+
+HALF_PAST_MIDNIGHT_BST = datetime(2026, 6, 2, 23, 30, tzinfo=UTC)
+SCHOOL_DAY = "2026-06-03"
+REGISTRY = build_registry()
+
+
+async def _turn(sessions: Sessions, user: str, data: dict[str, Any] | None = None) -> Turn:
+    async with sessions() as session:
+        trust = await session.get(Trust, 1)
+        assert trust is not None
+        actor = await actor_for(session, trust=trust, aad_object_id=user)
+    assert actor is not None
+    return Turn(
+        actor=actor,
+        sessions=sessions,
+        now=HALF_PAST_MIDNIGHT_BST,
+        data=data or {},
+        registry=REGISTRY,
+    )
+
+
+def _input_value(reply: Reply, input_id: str) -> Any:
+    assert reply.card is not None, reply.text
+    [field] = find(reply.card, id=input_id)
+    return field.get("value")
+
+
+async def test_a_categorisation_started_at_half_past_midnight_bst_is_dated_the_schools_day(
+    sessions: Sessions,
+) -> None:
+    seeded = await seed_improvement(sessions, await seed_trust(sessions))
+    verb = REGISTRY.get_verb("categorise.start")
+    assert verb is not None
+    turn = await _turn(sessions, TRUST_LEAD, {"school_id": seeded.school_ids["100001"]})
+    assert _input_value(await verb.handler(turn), "decided_on") == SCHOOL_DAY
+
+
+async def test_a_note_of_visit_started_at_half_past_midnight_bst_is_dated_the_schools_day(
+    sessions: Sessions,
+) -> None:
+    seeded = await seed_improvement(sessions, await seed_trust(sessions))
+    verb = REGISTRY.get_verb("visit.start")
+    assert verb is not None
+    turn = await _turn(sessions, TRUST_LEAD, {"school_id": seeded.school_ids["100001"]})
+    assert _input_value(await verb.handler(turn), "visited_on") == SCHOOL_DAY
+
+
+async def test_an_action_due_yesterday_in_london_is_overdue_at_half_past_midnight_bst(
+    sessions: Sessions,
+) -> None:
+    seeded = await seed_improvement(sessions, await seed_trust(sessions))
+    await add_actions(
+        sessions,
+        seeded,
+        "100001",
+        ["Phonics training"],
+        due_on=date(2026, 6, 2),
+        owner_id=seeded.person_ids[HEAD],
+    )
+    command = REGISTRY.get_command("actions")
+    assert command is not None
+    reply = await command.handler(await _turn(sessions, HEAD))
+    assert reply.card is not None, reply.text
+    assert "Overdue: was due 2 June 2026" in card_text(reply.card)
+
+
+def test_no_dialog_or_storage_module_takes_utcs_or_the_machines_date() -> None:
+    """`now.date()` is UTC's day and `date.today()` the machine's: neither is the school's."""
+    root = Path(__file__).resolve().parent.parent
+    found = []
+    for folder in ("dialogs", "storage"):
+        for path in sorted((root / folder).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(), str(path))):
+                if (
+                    isinstance(node, ast.Call)
+                    and isinstance(node.func, ast.Attribute)
+                    and node.func.attr in ("date", "today")
+                    and not node.args
+                    and (
+                        (node.func.attr == "date" and _names(node.func.value, "now"))
+                        or (node.func.attr == "today" and _names(node.func.value, "date"))
+                    )
+                ):
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []
+
+
+def _names(node: ast.expr, name: str) -> bool:
+    """Whether `node` is `name` or `something.name`."""
+    return (isinstance(node, ast.Name) and node.id == name) or (
+        isinstance(node, ast.Attribute) and node.attr == name
+    )
