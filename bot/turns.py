@@ -12,16 +12,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from botbuilder.core import (
-    ConversationState,
-    InvokeResponse,
-    MessageFactory,
-    TurnContext,
-)
+from botbuilder.core import ConversationState, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapter import turn_is_authenticated
@@ -30,33 +23,17 @@ from bot.invokes import ExecuteValue, error_body, invoke_body
 from bot.rooms import PersonalChats, answer_in_room, store_down_reply
 from cards.render import ADAPTIVE_CARD
 from dialogs.help import help_card
-from dialogs.registry import (
-    Ambiguous,
-    Handler,
-    Matched,
-    NotUnderstood,
-    Registry,
-    Reply,
-    Turn,
-)
+from dialogs.registry import Ambiguous, Handler, Matched, NotUnderstood, Registry, Reply, Turn
+from dialogs.roles import ROLE_LABELS
 from storage.audit import record_refusal
 from storage.conversations import remove_reference, save_reference
 from storage.deliveries import first_delivery, release_delivery
 from storage.directory import Actor
+from storage.engine import store_unavailable
 
 log = logging.getLogger("waypoint.turn")
 
 CHOICES = "choices"
-ROLE_LABELS = {
-    "teacher": "teachers",
-    "coach": "coaches",
-    "subject_lead": "subject leads",
-    "head": "heads",
-    "attendance_lead": "attendance leads",
-    "sia": "school improvement advisers",
-    "trust_lead": "trust leads",
-    "admin": "trust admins",
-}
 
 
 class WaypointBot:
@@ -402,16 +379,6 @@ class WaypointBot:
             await context.send_activity(message)
         elif reply.text:
             await context.send_activity(reply.text)
-
-
-def store_unavailable(error: BaseException) -> bool:
-    """Whether `error` means the store could not be reached (not a bug, not bad data)."""
-    if isinstance(error, OperationalError | InterfaceError):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    # Refused or dropped connections, and a pool that timed out waiting for one.
-    return isinstance(error, OSError | TimeoutError | SATimeoutError)
 
 
 def _delivery_key(activity: Activity) -> dict[str, str]:

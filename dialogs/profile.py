@@ -4,18 +4,8 @@ from __future__ import annotations
 
 from cards.render import render_card
 from dialogs.registry import Registry, Reply, Turn
+from dialogs.roles import ROLE_NAMES
 from storage.directory import Actor, schools_of
-
-ROLE_NAMES = {
-    "teacher": "Teacher",
-    "coach": "Coach",
-    "subject_lead": "Subject lead",
-    "head": "Headteacher",
-    "attendance_lead": "Attendance lead",
-    "sia": "School improvement adviser",
-    "trust_lead": "Trust lead",
-    "admin": "Trust admin",
-}
 
 
 def register(registry: Registry) -> None:

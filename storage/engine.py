@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
@@ -183,3 +185,13 @@ async def finish_despite_cancel(transaction: Coroutine[Any, Any, T]) -> T:
 
 def session_factory(engine: AsyncEngine) -> Sessions:
     return Sessions(engine)
+
+
+def store_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the store could not be reached (not a bug, not bad data)."""
+    if isinstance(error, OperationalError | InterfaceError):
+        return True
+    if isinstance(error, DBAPIError) and error.connection_invalidated:
+        return True
+    # Refused or dropped connections, and a pool that timed out waiting for one.
+    return isinstance(error, OSError | TimeoutError | SATimeoutError)
