@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from aiohttp import web
 from botbuilder.core import ConversationState
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import WaypointAdapter
 from bot.connector import Connector, TokenProvider
@@ -21,7 +21,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from bot.turns import WaypointBot
 from dialogs.catalogue import build_registry
-from storage.engine import create_engine, session_factory
+from storage.engine import Sessions, create_engine, session_factory
 from storage.state import SqlStorage
 
 log = logging.getLogger("waypoint.app")
@@ -33,7 +33,7 @@ class Waypoint:
 
     settings: Settings
     engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
+    sessions: Sessions
     adapter: WaypointAdapter
     bot: WaypointBot
     connector: Connector

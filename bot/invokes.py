@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from cards.render import ADAPTIVE_CARD
-from dialogs.registry import Reply
+from dialogs.turn import Reply
 
 
 class ExecuteAction(BaseModel):

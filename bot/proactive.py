@@ -16,7 +16,7 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.sender import OutboxSender
-from dialogs.registry import Reply
+from dialogs.turn import Reply
 from storage.conversations import personal_reference
 from storage.models import Delivery
 from storage.outbox import PENDING, SENDING, enqueue

@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from botbuilder.schema import Activity, ActivityTypes
 
 from cards.render import render_card
-from dialogs.registry import Notifier, Reply
+from dialogs.turn import Notifier, Reply
 from storage.directory import Actor
 
 PERSONAL = "personal"

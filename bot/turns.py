@@ -15,7 +15,6 @@ from typing import Any
 from botbuilder.core import ConversationState, InvokeResponse, MessageFactory, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.adapter import turn_is_authenticated
 from bot.identity import identify
@@ -23,13 +22,15 @@ from bot.invokes import ExecuteValue, error_body, invoke_body
 from bot.rooms import PersonalChats, answer_in_room, store_down_reply
 from cards.render import ADAPTIVE_CARD
 from dialogs.help import help_card
-from dialogs.registry import Ambiguous, Handler, Matched, NotUnderstood, Registry, Reply, Turn
+from dialogs.matcher import Ambiguous, Matched, NotUnderstood
+from dialogs.registry import Registry
 from dialogs.roles import ROLE_LABELS
+from dialogs.turn import Handler, Reply, Turn
 from storage.audit import record_refusal
 from storage.conversations import remove_reference, save_reference
 from storage.deliveries import first_delivery, release_delivery
 from storage.directory import Actor
-from storage.engine import store_unavailable
+from storage.engine import Sessions, store_unavailable
 
 log = logging.getLogger("waypoint.turn")
 
@@ -40,7 +41,7 @@ class WaypointBot:
     def __init__(
         self,
         *,
-        sessions: async_sessionmaker[AsyncSession],
+        sessions: Sessions,
         registry: Registry,
         conversation_state: ConversationState,
         notifier: PersonalChats,

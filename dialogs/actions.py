@@ -11,7 +11,7 @@ from typing import Any
 
 from cards.render import render_card
 from dialogs.forms import record_id, school_today
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
 from dialogs.school_scope import (
     long_date,
     pick_school,
@@ -20,6 +20,7 @@ from dialogs.school_scope import (
     school_in_trust,
     school_named,
 )
+from dialogs.turn import Reply, Turn
 from storage.actions import (
     ActionList,
     Rag,

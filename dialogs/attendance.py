@@ -27,8 +27,9 @@ from dialogs.forms import (
     submitted_text,
     valid_form_id,
 )
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
 from dialogs.school_scope import pick_school, school_id_of, school_in_trust
+from dialogs.turn import Reply, Turn
 from storage.attendance import (
     CONCERN_TYPES,
     OPEN,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 
 from cards.render import render_card
 from dialogs.forms import school_today
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
 from dialogs.school_scope import (
     bullets,
     field_errors,
@@ -20,6 +20,7 @@ from dialogs.school_scope import (
     school_in_trust,
     school_named,
 )
+from dialogs.turn import Reply, Turn
 from storage.actions import school_heads
 from storage.audit import record_event, record_refusal
 from storage.categories import (

@@ -23,8 +23,9 @@ from dialogs.forms import (
     submitted_text,
     valid_form_id,
 )
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
 from dialogs.school_scope import refuse, school_in_trust
+from dialogs.turn import Reply, Turn
 from storage.audit import record_refusal
 from storage.coaching import (
     COACHING_LOGGERS,

@@ -20,7 +20,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cards.render import render_card
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
+from dialogs.turn import Reply, Turn
 from storage.digests import (
     SCHOOL_DIGEST,
     TRUST_DIGEST,

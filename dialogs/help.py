@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from cards.render import render_card
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
+from dialogs.turn import Reply, Turn
 from storage.directory import Actor
 
 

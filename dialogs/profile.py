@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from cards.render import render_card
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
 from dialogs.roles import ROLE_NAMES
+from dialogs.turn import Reply, Turn
 from storage.directory import Actor, schools_of
 
 

@@ -24,7 +24,8 @@ from dialogs.forms import (
     submitted_text,
     valid_form_id,
 )
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
+from dialogs.turn import Reply, Turn
 from storage.audit import record_event, record_refusal
 from storage.directory import Actor
 from storage.forms import FormTaken

@@ -26,7 +26,8 @@ from dialogs.qa import (
     today_period,
     window_text,
 )
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
+from dialogs.turn import Reply, Turn
 from storage.directory import Actor
 from storage.models import Role, School
 from storage.qa import JUDGEMENTS, SchoolCompliance, compliance, latest_summaries

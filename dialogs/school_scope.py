@@ -16,7 +16,7 @@ from pydantic import ValidationError
 
 from cards.render import render_card
 from dialogs.forms import record_id
-from dialogs.registry import Reply, Turn
+from dialogs.turn import Reply, Turn
 from storage.audit import record_refusal
 from storage.directory import schools_of
 from storage.models import Role, School

@@ -17,7 +17,7 @@ from pydantic import (
 
 from cards.render import render_card
 from dialogs.forms import record_id, school_today
-from dialogs.registry import Registry, Reply, Turn
+from dialogs.registry import Registry
 from dialogs.school_scope import (
     field_errors,
     long_date,
@@ -28,6 +28,7 @@ from dialogs.school_scope import (
     school_in_trust,
     school_named,
 )
+from dialogs.turn import Reply, Turn
 from storage.actions import Rag, school_heads
 from storage.audit import record_refusal
 from storage.forms import FormTaken

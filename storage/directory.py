@@ -71,6 +71,8 @@ class Actor:
     trust_roles: frozenset[Role] = frozenset()
     school_roles: Mapping[int, frozenset[Role]] = field(default_factory=dict)
     subjects: frozenset[str] = field(default_factory=frozenset)
+    # The trust's own time zone: "today" for its schools is the day there.
+    time_zone: str = "Europe/London"
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -172,6 +174,7 @@ async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) 
         trust_roles=frozenset(trust_roles),
         school_roles={school_id: frozenset(held) for school_id, held in school_roles.items()},
         subjects=frozenset(subjects),
+        time_zone=trust.digest_timezone,
     )
 
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.engine import create_engine, session_factory
+from storage.engine import Sessions, create_engine, session_factory
 from storage.migrate import upgrade_sync
 from storage.models import Base
 
@@ -116,7 +116,7 @@ async def engine(database_url: tuple[str, str | None]) -> AsyncIterator[AsyncEng
 
 
 @pytest.fixture
-def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+def sessions(engine: AsyncEngine) -> Sessions:
     return session_factory(engine)
 
 

@@ -7,14 +7,13 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.engine import Sessions as Sessions
 from storage.frameworks import install_framework, load_preset
 from storage.models import Person, School
 from storage.visits import record_visit
 from tests.support import Seeded, cards_in, count_rows, execute, message, role_rows
 
-Sessions = async_sessionmaker[AsyncSession]
 Client = TestClient[web.Request, web.Application]
 
 # An adviser for Oakfield Primary (100001) only.

@@ -182,7 +182,7 @@ async def test_install_stores_the_conversation_reference_and_welcomes(
 async def test_a_command_outside_the_persons_roles_is_refused_and_audited(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> None:
-    from dialogs.registry import Reply, Turn
+    from dialogs.turn import Reply, Turn
     from storage.models import Role
 
     await seed_trust(sessions)

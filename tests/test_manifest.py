@@ -13,7 +13,8 @@ from PIL import Image
 
 from bot.cli import main
 from dialogs.catalogue import build_registry
-from dialogs.registry import Matched, Reply, Turn
+from dialogs.matcher import Matched
+from dialogs.turn import Reply, Turn
 from manifest import icons
 from manifest.build import (
     MAX_COMMANDS,

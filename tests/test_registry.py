@@ -6,19 +6,18 @@ from typing import Any
 
 import pytest
 
-import dialogs.registry as registry_module
+import dialogs.matcher as matcher_module
 from dialogs.catalogue import build_registry
-from dialogs.registry import (
+from dialogs.matcher import (
     MATCHED_CHARACTERS,
     MATCHED_WORDS,
     Ambiguous,
     Matched,
     NotUnderstood,
-    Registry,
-    Reply,
-    Turn,
     matched_words,
 )
+from dialogs.registry import Registry
+from dialogs.turn import Reply, Turn
 
 
 async def _nothing(turn: Turn) -> Reply:
@@ -133,7 +132,7 @@ class _Seen:
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.characters: list[int] = []
         self.words: list[int] = []
-        real_normalise, real_score = registry_module.normalise, registry_module._score_phrase
+        real_normalise, real_score = matcher_module.normalise, matcher_module._score_phrase
 
         def normalise(text: str) -> str:
             self.characters.append(len(text))
@@ -143,8 +142,8 @@ class _Seen:
             self.words.append(len(words))
             return real_score(phrase, words)
 
-        monkeypatch.setattr(registry_module, "normalise", normalise)
-        monkeypatch.setattr(registry_module, "_score_phrase", score)
+        monkeypatch.setattr(matcher_module, "normalise", normalise)
+        monkeypatch.setattr(matcher_module, "_score_phrase", score)
 
 
 def test_a_flood_of_mentions_is_read_only_as_far_as_the_matcher_looks(

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dialogs.catalogue import build_registry
-from dialogs.registry import Reply, Turn
+from dialogs.turn import Reply, Turn
 from storage.directory import actor_for
 from storage.models import Trust
 from tests.improvement import Sessions, add_actions, find, seed_improvement

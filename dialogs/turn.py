@@ -1,0 +1,87 @@
+"""The contract between the edge and a dialog: a `Turn` in, a `Reply` out.
+
+`bot/` builds a Turn from an activity (who asks, what they typed or submitted,
+the store, the clock); a dialog answers a Reply. Nothing here knows botbuilder,
+so a dialog can be called and tested without HTTP or Teams.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
+
+from storage.directory import Actor
+from storage.engine import AsyncSession, Sessions
+
+if TYPE_CHECKING:
+    from dialogs.registry import Registry
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What Waypoint answers: a text, a card, or both."""
+
+    text: str | None = None
+    card: dict[str, Any] | None = None
+
+
+class Notifier(Protocol):
+    """Sends a card to a person outside the current conversation (their chat with Waypoint).
+
+    Given the `session` of the transaction that stores what the notice tells of, the
+    notice is queued in it: a crash leaves both or neither, never a record whose
+    notice is lost.
+    """
+
+    async def notify(
+        self,
+        *,
+        trust_id: int,
+        person_id: int,
+        reply: Reply,
+        kind: str = "notice",
+        key: str | None = None,
+        session: AsyncSession | None = None,
+    ) -> None: ...
+
+
+class _NoNotifier:
+    async def notify(
+        self,
+        *,
+        trust_id: int,
+        person_id: int,
+        reply: Reply,
+        kind: str = "notice",
+        key: str | None = None,
+        session: AsyncSession | None = None,
+    ) -> None:
+        return None
+
+
+@dataclass
+class Turn:
+    """One request to a dialog: who asks, what they typed or submitted, and the store."""
+
+    actor: Actor
+    sessions: Sessions
+    now: datetime
+    args: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    # Set when the request came from an Action.Execute (the answer replaces the card).
+    refresh: bool = False
+    registry: Registry | None = None
+    notifier: Notifier = field(default_factory=_NoNotifier)
+
+    @cached_property
+    def today(self) -> date:
+        """The school's day, in the trust's time zone: a session logged at 00:30 on
+        Tuesday in British Summer Time happened on Tuesday, though UTC says Monday."""
+        return self.now.astimezone(ZoneInfo(self.actor.time_zone)).date()
+
+
+Handler = Callable[[Turn], Awaitable[Reply]]
