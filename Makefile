@@ -29,6 +29,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 # pytest first (its card checks use Node and Chromium when they are here), then the
 # end-to-end run in the Agents Playground. Under CI both are required; elsewhere a

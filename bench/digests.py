@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.results import Figure, Results
 from bench.stores import STORES, StoreMissing, migrated_store
 from bench.synthetic import SyntheticTrust, TrustShape, generate_trust
-from dialogs.digest import compose_week
+from bot.scheduled.digests import compose_week
 from storage.engine import session_factory
 from storage.models import AttendanceConcern, CoachingSession, Delivery, QaSummary, SchoolAction
 

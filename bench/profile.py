@@ -31,7 +31,7 @@ from bench.store import category_activity, coaching_submit, prepare_demo_store, 
 from bench.stores import migrated_store
 from bench.synthetic import TrustShape, generate_trust
 from bench.turns import loopback_connector, waypoint_server
-from dialogs.digest import compose_week
+from bot.scheduled.digests import compose_week
 from storage.engine import session_factory
 
 

@@ -15,15 +15,16 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, text
 
 from bench.procs import venv_command
 from bench.stores import POSTGRES_URL
-from dialogs.forms import school_today
+from dialogs.coaching.verbs import CoachingVerb
 from storage.categories import record_categorisation
 from storage.demo import DEMO_TENANT_ID
 from storage.engine import create_engine, session_factory
@@ -210,9 +211,9 @@ def coaching_submit(
     store: DemoStore, connector_url: str, *, expect_replies: bool = False
 ) -> dict[str, Any]:
     """The coaching card's Save, as Teams delivers an Action.Submit: a new form each time."""
-    today = school_today(datetime.now(UTC))
+    today = datetime.now(ZoneInfo("Europe/London")).date()
     value = {
-        "verb": "coaching.save",
+        "verb": CoachingVerb.save,
         "form_id": UNIQUE,
         "coachee": str(store.coachee_id),
         "held_on": today.isoformat(),

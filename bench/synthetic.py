@@ -25,7 +25,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.attendance import CONCERN_TYPES, STAGES, VULNERABLE_GROUPS
+from storage.attendance.rules import CONCERN_TYPES, STAGES, VULNERABLE_GROUPS
 from storage.directory import add_trust, every_role_at_every_school
 from storage.models import (
     ActionEvent,

@@ -27,7 +27,6 @@ from http import HTTPStatus
 from typing import Any
 
 import jwt
-from aiohttp import web
 from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import (
     CloudAdapter,
@@ -65,14 +64,6 @@ class WaypointAdapter(CloudAdapter):  # type: ignore[misc]
         self.policy = ChannelPolicy(settings)
         self._connector = connector
         self._worker = worker
-
-    async def process(
-        self, request: web.Request, bot: Any, ws_response: Any = None
-    ) -> web.Response:
-        """The SDK's entry point, routed through Waypoint's edge (see bot/edge.py)."""
-        from bot.edge import handle_messages
-
-        return await handle_messages(request, self, bot.on_turn)
 
     async def authenticate(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
         auth = self.bot_framework_authentication

@@ -19,10 +19,10 @@ from bot.proactive import OutboxNotifier
 from bot.scheduler import run_scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
+from bot.state import SqlStorage
 from bot.turns import WaypointBot
 from dialogs.catalogue import build_registry
 from storage.engine import Sessions, create_engine, session_factory
-from storage.state import SqlStorage
 
 log = logging.getLogger("waypoint.app")
 

@@ -229,8 +229,8 @@ def cmd_terms_set(args: argparse.Namespace) -> int:
 
 
 def cmd_qa_remind(args: argparse.Namespace) -> int:
-    from dialogs.forms import school_today
-    from dialogs.qa import send_qa_reminders
+    from bot.scheduled.qa_reminders import send_qa_reminders
+    from storage.directory import trust_today
 
     settings = _settings()
 
@@ -241,7 +241,7 @@ def cmd_qa_remind(args: argparse.Namespace) -> int:
             run = await send_qa_reminders(
                 sessions,
                 trust_id=trust.id,
-                today=args.today or school_today(datetime.now(UTC)),
+                today=args.today or trust_today(trust, datetime.now(UTC)),
                 deliver=notifier.deliver,
             )
             # Send now as well, so a cron job needs no running server.
@@ -253,14 +253,14 @@ def cmd_qa_remind(args: argparse.Namespace) -> int:
 
 
 def cmd_terms_show(args: argparse.Namespace) -> int:
-    from dialogs.forms import school_today
+    from storage.directory import trust_today
     from storage.terms import calendar_around
 
     settings = _settings()
-    today = args.today or school_today(datetime.now(UTC))
 
     async def work(session: AsyncSession) -> str:
         trust = await _trust(session, args.tenant_id)
+        today = args.today or trust_today(trust, datetime.now(UTC))
         qa, windows = await calendar_around(session, trust_id=trust.id, day=today)
         lines = [
             f"{trust.name}: QA windows from {qa.weeks_before} weeks before a term ends to "
@@ -310,8 +310,8 @@ def _iso_date(value: str) -> date:
 
 
 def cmd_digest_run(args: argparse.Namespace) -> int:
+    from bot.scheduled.digests import compose_week
     from bot.scheduler import digest_due
-    from dialogs.digest import compose_week
 
     settings = _settings()
 
@@ -358,19 +358,19 @@ def _import(kind: str) -> Callable[[argparse.Namespace], int]:
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
-    from dialogs.forms import SCHOOL_TIME
     from storage.audit_trail import audit_trail
+    from storage.directory import trust_zone
 
     settings = _settings()
-    # A day means the school's day: from midnight in the UK.
-    since = (
-        datetime.combine(args.since, datetime.min.time(), tzinfo=SCHOOL_TIME)
-        if args.since
-        else None
-    )
 
     async def work(session: AsyncSession) -> list[str]:
         trust = await _trust(session, args.tenant_id)
+        # A day means the school's day: from midnight where the trust is.
+        since = (
+            datetime.combine(args.since, datetime.min.time(), tzinfo=trust_zone(trust))
+            if args.since
+            else None
+        )
         return [str(line) for line in await audit_trail(session, trust_id=trust.id, since=since)]
 
     lines = _run(settings.database_url, work)
@@ -381,8 +381,8 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_retention_apply(args: argparse.Namespace) -> int:
-    from dialogs.forms import school_today
-    from storage.attendance import anonymise_expired
+    from storage.attendance.retention import anonymise_expired
+    from storage.directory import trust_today
 
     settings = _settings()
     now = datetime.now(UTC)
@@ -390,7 +390,7 @@ def cmd_retention_apply(args: argparse.Namespace) -> int:
     async def work(session: AsyncSession) -> str:
         trust = await _trust(session, args.tenant_id)
         run = await anonymise_expired(
-            session, trust_id=trust.id, today=args.today or school_today(now), at=now
+            session, trust_id=trust.id, today=args.today or trust_today(trust, now), at=now
         )
         return str(run)
 

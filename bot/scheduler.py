@@ -15,12 +15,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialogs.digest import ComposeRun, compose_week
+from bot.scheduled.digests import ComposeRun, compose_week
+from storage.digest_runs import trusts_and_runs
 from storage.digests import week_period
-from storage.models import DigestRun, Trust
+from storage.models import Trust
 
 log = logging.getLogger("waypoint.scheduler")
 
@@ -42,13 +42,7 @@ def digest_due(trust: Trust, now: datetime) -> bool:
 async def due_trusts(sessions: async_sessionmaker[AsyncSession], now: datetime) -> list[int]:
     """Trusts past their slot whose digest for this week is not composed yet."""
     async with sessions() as session:
-        trusts = list(await session.scalars(select(Trust)))
-        composed = {
-            (trust_id, period)
-            for trust_id, period in await session.execute(
-                select(DigestRun.trust_id, DigestRun.period)
-            )
-        }
+        trusts, composed = await trusts_and_runs(session)
     due = []
     for trust in trusts:
         period = week_period(now.astimezone(ZoneInfo(trust.digest_timezone)).date())

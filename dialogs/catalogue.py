@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dialogs import actions as actions_dialog
-from dialogs import attendance, category, coaching, digest, profile, qa, qa_status, visit
+from dialogs import attendance, category, coaching, digest, profile, qa, visit
 from dialogs import help as help_dialog
 from dialogs.registry import Registry
 
@@ -18,7 +18,6 @@ def build_registry() -> Registry:
         visit,
         actions_dialog,
         qa,
-        qa_status,
         attendance,
         digest,
     ):

@@ -3,24 +3,18 @@
 from __future__ import annotations
 
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from cards.render import render_card
-from dialogs.forms import school_today
+from dialogs.forms import CardForm, FormView, record_id
 from dialogs.registry import Registry
-from dialogs.school_scope import (
-    bullets,
-    field_errors,
-    long_date,
-    new_form_id,
-    pick_school,
-    refuse,
-    school_in_trust,
-    school_named,
-)
+from dialogs.school_scope import pick_school, refuse, school_named
 from dialogs.turn import Reply, Turn
+from dialogs.words import bullets, long_date
+from storage import schools as school_store
 from storage.actions import school_heads
 from storage.audit import record_event, record_refusal
 from storage.categories import (
@@ -34,17 +28,17 @@ from storage.directory import schools_of
 from storage.forms import FormTaken
 from storage.models import Role, School
 
+
+class CategoryVerb(StrEnum):
+    show = "category.show"
+    start = "categorise.start"
+    save = "categorise.save"
+
+
 # The standards meeting's decision is recorded by trust leads (admins load data).
 CATEGORISERS = frozenset({Role.trust_lead})
 # The descriptor "in brief": its first sentence, at most this long.
 BRIEF_LENGTH = 280
-
-FORM_MESSAGES = {
-    "school_id": "Choose a school.",
-    "category": "Choose a category.",
-    "attendees": "Say who attended the standards meeting.",
-    "rationale": "Give the reasons for this category.",
-}
 
 
 def brief(text: str) -> str:
@@ -135,7 +129,6 @@ class CategoriseForm(BaseModel):
     decided_on: date
     attendees: str = Field(min_length=1, max_length=1000)
     rationale: str = Field(min_length=1, max_length=4000)
-    form_id: str = Field(min_length=16, max_length=64)
 
     @field_validator("decided_on")
     @classmethod
@@ -146,12 +139,19 @@ class CategoriseForm(BaseModel):
         return value
 
 
-async def categorise_form(
-    turn: Turn,
-    *,
-    values: dict[str, Any],
-    errors: dict[str, str] | None = None,
-) -> Reply:
+CATEGORISE_FORM = CardForm(
+    CategoriseForm,
+    messages={
+        "school_id": "Choose a school.",
+        "category": "Choose a category.",
+        "attendees": "Say who attended the standards meeting.",
+        "rationale": "Give the reasons for this category.",
+    },
+    start_again="Type categorise and the school to start again.",
+)
+
+
+async def categorise_form(turn: Turn, view: FormView) -> Reply:
     async with turn.sessions() as session:
         schools = await schools_of(session, turn.actor)
         categories = await framework_categories(session, trust_id=turn.actor.trust_id)
@@ -159,13 +159,14 @@ async def categorise_form(
         return Reply(text="Your trust has no categorisation framework yet; an admin can set one.")
     card = render_card(
         "categorise_form",
-        values=values,
-        errors=errors or {},
+        verbs=CategoryVerb,
+        values=view.values,
+        errors=view.errors,
         schools=[{"title": s.name, "value": str(s.id)} for s in schools],
         categories=[
             {"title": f"{c.name}: {brief(c.descriptor)}", "value": c.key} for c in categories
         ],
-        form_id=values.get("form_id") or new_form_id(),
+        form_id=view.form_id,
     )
     return Reply(card=card)
 
@@ -181,13 +182,13 @@ def register(registry: Registry) -> None:
     )
     async def category(turn: Turn) -> Reply:
         found = await pick_school(
-            turn, query=turn.args, verb="category.show", asking="its category"
+            turn, query=turn.args, verb=CategoryVerb.show, asking="its category"
         )
         if isinstance(found, Reply):
             return found
         return await show_category(turn, found)
 
-    @registry.verb("category.show", private=False)
+    @registry.verb(CategoryVerb.show, private=False)
     async def category_show(turn: Turn) -> Reply:
         school = await school_named(
             turn,
@@ -209,19 +210,19 @@ def register(registry: Registry) -> None:
         roles=CATEGORISERS,
     )
     async def categorise(turn: Turn) -> Reply:
-        values: dict[str, Any] = {"decided_on": school_today(turn.now).isoformat()}
+        view = CATEGORISE_FORM.blank(decided_on=turn.today.isoformat())
         if turn.args:
             found = await pick_school(
-                turn, query=turn.args, verb="categorise.start", asking="the categorisation"
+                turn, query=turn.args, verb=CategoryVerb.start, asking="the categorisation"
             )
             if isinstance(found, Reply):
                 return found
-            values["school_id"] = str(found.id)
-        return await categorise_form(turn, values=values)
+            view = CATEGORISE_FORM.blank(decided_on=turn.today.isoformat(), school_id=str(found.id))
+        return await categorise_form(turn, view)
 
-    @registry.verb("categorise.start", private=True, roles=CATEGORISERS)
+    @registry.verb(CategoryVerb.start, private=True, roles=CATEGORISERS)
     async def categorise_start(turn: Turn) -> Reply:
-        values = {"decided_on": school_today(turn.now).isoformat(), "school_id": ""}
+        school_id = ""
         if turn.data.get("school_id") not in (None, ""):
             school = await school_named(
                 turn,
@@ -231,77 +232,78 @@ def register(registry: Registry) -> None:
             )
             if isinstance(school, Reply):
                 return school
-            values["school_id"] = str(school.id)
-        return await categorise_form(turn, values=values)
+            school_id = str(school.id)
+        view = CATEGORISE_FORM.blank(decided_on=turn.today.isoformat(), school_id=school_id)
+        return await categorise_form(turn, view)
 
-    @registry.verb("categorise.save", private=True, roles=CATEGORISERS)
+    @registry.verb(CategoryVerb.save, private=True, roles=CATEGORISERS)
     async def categorise_save(turn: Turn) -> Reply:
-        values = {k: v for k, v in turn.data.items() if k != "verb"}
-        try:
-            form = CategoriseForm.model_validate(values, context={"today": school_today(turn.now)})
-        except ValidationError as error:
-            return await categorise_form(
-                turn, values=values, errors=field_errors(error, FORM_MESSAGES)
+        return await save_categorisation(turn)
+
+
+async def save_categorisation(turn: Turn) -> Reply:
+    """The standards meeting's decision, stored once; the school's heads are told."""
+    submission = CATEGORISE_FORM.read(turn)
+    if isinstance(submission, Reply):
+        return submission
+    actor = turn.actor
+    async with turn.sessions.begin() as session:
+        form = submission.form
+        school = (
+            await school_store.school_in_trust(
+                session, trust_id=actor.trust_id, school_id=form.school_id
             )
-        school = await school_in_trust(turn, form.school_id)
-        if school is None:
+            if form is not None and record_id(form.school_id) is not None
+            else None
+        )
+        if form is not None and school is None:
             # Only a tampered card names a school outside the trust: keep a trace.
-            async with turn.sessions.begin() as session:
-                await record_refusal(session, turn.actor, "categorise")
-            return await categorise_form(
-                turn, values=values, errors={"school_id": "Choose a school of your trust."}
+            await record_refusal(session, actor, "categorise")
+            submission.error("school_id", "Choose a school of your trust.")
+        keys = {c.key for c in await framework_categories(session, trust_id=actor.trust_id)}
+        if form is not None and form.category not in keys:
+            submission.error("category", "Choose one of the trust's categories.")
+        if form is None or school is None or not submission.valid:
+            return await categorise_form(turn, submission.view())
+        try:
+            recorded = await record_categorisation(
+                session,
+                trust_id=actor.trust_id,
+                school_id=school.id,
+                category_key=form.category,
+                decided_on=form.decided_on,
+                attendees=form.attendees,
+                rationale=form.rationale,
+                recorded_by=actor.person_id,
+                form_id=submission.form_id,
             )
-        async with turn.sessions() as session:
-            keys = {c.key for c in await framework_categories(session, trust_id=school.trust_id)}
-        if form.category not in keys:
-            return await categorise_form(
-                turn, values=values, errors={"category": "Choose one of the trust's categories."}
+        except FormTaken:
+            return CATEGORISE_FORM.out_of_date
+        if recorded.created:
+            await record_event(
+                session,
+                trust_id=actor.trust_id,
+                person_id=actor.person_id,
+                action="categorise",
+                outcome="done",
+                school_id=school.id,
+                subject_type="school_categorisation",
+                subject_id=recorded.categorisation.id,
             )
-        async with turn.sessions.begin() as session:
-            try:
-                recorded = await record_categorisation(
-                    session,
-                    trust_id=turn.actor.trust_id,
-                    school_id=school.id,
-                    category_key=form.category,
-                    decided_on=form.decided_on,
-                    attendees=form.attendees,
-                    rationale=form.rationale,
-                    recorded_by=turn.actor.person_id,
-                    form_id=form.form_id,
-                )
-            except FormTaken:
-                return Reply(
-                    text="That form is out of date. Type categorise and the school to start again."
-                )
-            if recorded.created:
-                await record_event(
-                    session,
-                    trust_id=turn.actor.trust_id,
-                    person_id=turn.actor.person_id,
-                    action="categorise",
-                    outcome="done",
-                    school_id=school.id,
-                    subject_type="school_categorisation",
-                    subject_id=recorded.categorisation.id,
-                )
-            heads = [p.id for p in await school_heads(session, school_id=school.id)]
-            standing = await school_category(
-                session, trust_id=turn.actor.trust_id, school_id=school.id
+        standing = await school_category(session, trust_id=actor.trust_id, school_id=school.id)
+        if recorded.created and standing is not None:
+            # A re-sent form was announced the first time round. The notices go in
+            # the decision's own transaction: both are kept, or neither.
+            notice = category_card(
+                school,
+                standing,
+                intro=f"{school.name}'s category has been updated: {last_change(standing)}",
             )
-            if recorded.created and standing is not None:
-                # A re-sent form was announced the first time round. The notices go in
-                # the decision's own transaction: both are kept, or neither.
-                notice = category_card(
-                    school,
-                    standing,
-                    intro=f"{school.name}'s category has been updated: {last_change(standing)}",
+            for head_id in [p.id for p in await school_heads(session, school_id=school.id)]:
+                await turn.notifier.notify(
+                    trust_id=actor.trust_id,
+                    person_id=head_id,
+                    reply=Reply(card=notice),
+                    session=session,
                 )
-                for head_id in heads:
-                    await turn.notifier.notify(
-                        trust_id=turn.actor.trust_id,
-                        person_id=head_id,
-                        reply=Reply(card=notice),
-                        session=session,
-                    )
-        return Reply(card=category_card(school, standing, intro="Categorisation recorded"))
+    return Reply(card=category_card(school, standing, intro="Categorisation recorded"))

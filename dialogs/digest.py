@@ -1,40 +1,33 @@
-"""Weekly digests: the trust's for trust leads, each school's for its heads.
-
-`compose_week` composes every digest of a week and queues one delivery per
-recipient in the same transaction as the week's digest run, so composing twice
-(the scheduler in two replicas, and `waypoint digest run` from cron) queues
-each once. `digest` shows the caller a preview; `digest report` says who the
-latest one reached.
+"""`digest` and `digest report`: this week's digest as the reader will get it, and who
+the latest trust digest reached. The cards built here are also the ones
+bot/scheduled/digests.py composes and queues each week.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
-
-from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cards.render import render_card
 from dialogs.registry import Registry
 from dialogs.turn import Reply, Turn
+from dialogs.words import full_day
 from storage.digests import (
-    SCHOOL_DIGEST,
     TRUST_DIGEST,
     SchoolPosition,
     TrustPosition,
     last_digest_at,
-    school_digest_readers,
-    trust_digest_readers,
     trust_position,
     week_period,
 )
-from storage.models import DigestRun, Role, Trust
-from storage.outbox import Message, delivery_report, enqueue_many, latest_period
+from storage.models import Role
+from storage.outbox import delivery_report, latest_period
+
+
+class DigestVerb(StrEnum):
+    # A page of "Show all schools".
+    page = "digest.page"
+
 
 # Issue 7 gives the trust digest to trust leads; a trust admin loads data, not reads it.
 TRUST_READERS = frozenset({Role.trust_lead})
@@ -43,18 +36,6 @@ TRUST_READERS = frozenset({Role.trust_lead})
 ATTENTION_SHOWN = 12
 OTHERS_SHOWN = 20
 PAGE_SIZE = 25
-
-
-@dataclass(frozen=True)
-class ComposeRun:
-    period: str
-    composed: bool
-    queued: int
-
-    def __str__(self) -> str:
-        if not self.composed:
-            return f"digests for {self.period} were composed already; nothing queued"
-        return f"digests for {self.period}: {self.queued} queued"
 
 
 def register(registry: Registry) -> None:
@@ -74,73 +55,10 @@ def register(registry: Registry) -> None:
         private=True,
         roles=TRUST_READERS,
     )(report)
-    registry.verb("digest.page", private=True, roles=TRUST_READERS)(page)
-
-
-# -- composing -------------------------------------------------------------------
-
-
-def local_now(trust: Trust, now: datetime) -> datetime:
-    return now.astimezone(ZoneInfo(trust.digest_timezone))
-
-
-async def compose_week(
-    sessions: async_sessionmaker[AsyncSession], *, trust_id: int, now: datetime
-) -> ComposeRun:
-    """Compose and queue every digest of this week for the trust, once."""
-    async with sessions.begin() as session:
-        trust = await session.get(Trust, trust_id)
-        assert trust is not None
-        today = local_now(trust, now).date()
-        period = week_period(today)
-        if not await _claim_run(session, trust_id=trust_id, period=period, now=now):
-            return ComposeRun(period, composed=False, queued=0)
-        since = await last_digest_at(session, trust_id=trust_id, before_period=period)
-        position = await trust_position(session, trust_id=trust_id, today=today, since=since)
-        trust_card = trust_digest_card(position)
-        # One INSERT for the week's messages, however many schools: the statements a
-        # composition takes don't grow with the trust.
-        messages = [
-            Message(TRUST_DIGEST, period, person_id, {"card": trust_card})
-            for person_id in await trust_digest_readers(session, trust_id=trust_id)
-        ]
-        by_school = {s.school_id: s for s in position.schools}
-        messages += [
-            Message(
-                SCHOOL_DIGEST,
-                f"{period}/school-{school_id}",
-                person_id,
-                {"card": school_digest_card(position, by_school[school_id])},
-            )
-            for person_id, school_id in await school_digest_readers(session, trust_id=trust_id)
-            if school_id in by_school
-        ]
-        queued = await enqueue_many(session, trust_id=trust_id, messages=messages, now=now)
-        run = await session.scalar(
-            select(DigestRun).where(DigestRun.trust_id == trust_id, DigestRun.period == period)
-        )
-        assert run is not None
-        run.queued = queued
-    return ComposeRun(period, composed=True, queued=queued)
-
-
-async def _claim_run(session: AsyncSession, *, trust_id: int, period: str, now: datetime) -> bool:
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = (
-        insert(DigestRun)
-        .values(trust_id=trust_id, period=period, composed_at=now, queued=0)
-        .on_conflict_do_nothing(index_elements=["trust_id", "period"])
-        .returning(DigestRun.id)
-    )
-    return (await session.execute(statement)).scalar() is not None
+    registry.verb(DigestVerb.page, private=True, roles=TRUST_READERS)(page)
 
 
 # -- the cards ------------------------------------------------------------------------
-
-
-def _day(value: Any) -> str:
-    return f"{value:%A} {value.day} {value:%B %Y}"
 
 
 def school_line(s: SchoolPosition) -> str:
@@ -187,8 +105,9 @@ def trust_digest_card(position: TrustPosition) -> dict[str, Any]:
     severe = sum(s.severe for s in position.schools)
     return render_card(
         "digest_trust",
+        verbs=DigestVerb,
         title=f"Weekly digest — {position.trust_name}",
-        subtitle=f"Week of {_day(position.today)} · {len(position.schools)} schools",
+        subtitle=f"Week of {full_day(position.today)} · {len(position.schools)} schools",
         distribution=[(name, count) for name, count in position.distribution],
         distribution_text="Schools by category: "
         + ", ".join(f"{name} {count}" for name, count in position.distribution),
@@ -243,7 +162,7 @@ def school_digest_card(position: TrustPosition, s: SchoolPosition) -> dict[str, 
     return render_card(
         "digest_school",
         title=f"Weekly digest — {s.name}",
-        subtitle=f"Week of {_day(position.today)}",
+        subtitle=f"Week of {full_day(position.today)}",
         reasons=", ".join(s.reasons),
         facts=facts,
     )
@@ -254,12 +173,15 @@ def school_digest_card(position: TrustPosition, s: SchoolPosition) -> dict[str, 
 
 async def _position_for(turn: Turn, school_ids: list[int] | None) -> TrustPosition:
     async with turn.sessions() as session:
-        trust = await session.get(Trust, turn.actor.trust_id)
-        assert trust is not None
-        today = local_now(trust, turn.now).date()
-        since = await last_digest_at(session, trust_id=trust.id, before_period=week_period(today))
+        since = await last_digest_at(
+            session, trust_id=turn.actor.trust_id, before_period=week_period(turn.today)
+        )
         return await trust_position(
-            session, trust_id=trust.id, today=today, school_ids=school_ids, since=since
+            session,
+            trust_id=turn.actor.trust_id,
+            today=turn.today,
+            school_ids=school_ids,
+            since=since,
         )
 
 
@@ -285,6 +207,7 @@ async def page(turn: Turn) -> Reply:
     chunk = ordered[(page_number - 1) * PAGE_SIZE : page_number * PAGE_SIZE]
     card = render_card(
         "digest_page",
+        verbs=DigestVerb,
         title=f"All schools — {position.trust_name}",
         subtitle=f"Page {page_number} of {pages}, schools that need attention first",
         schools=[

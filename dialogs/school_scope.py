@@ -7,47 +7,21 @@ person does not reach is refused, audited and left untouched.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection, Mapping
-from datetime import date
 from typing import Any
-
-from pydantic import ValidationError
 
 from cards.render import render_card
 from dialogs.forms import record_id
 from dialogs.turn import Reply, Turn
+from storage import schools as school_store
 from storage.audit import record_refusal
 from storage.directory import schools_of
+from storage.engine import AsyncSession
 from storage.models import Role, School
 from storage.schools import SchoolFound, SchoolsToChoose, find_school
 
 # Choice cards list at most this many schools; beyond it, typing the name is quicker.
 MAX_CHOICES = 60
-
-
-def new_form_id() -> str:
-    return uuid.uuid4().hex
-
-
-def bullets(items: list[str]) -> str:
-    """A markdown list for a TextBlock (Teams renders "- " lines as bullets)."""
-    return "\n".join(f"- {' '.join(item.split())}" for item in items)
-
-
-def long_date(day: date | None) -> str:
-    """12 March 2026: unambiguous for UK readers."""
-    return f"{day.day} {day:%B %Y}" if day else ""
-
-
-def field_errors(error: ValidationError, messages: Mapping[str, str]) -> dict[str, str]:
-    """The first problem of each field, in the form's own words where `messages` has them."""
-    errors: dict[str, str] = {}
-    for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "form"
-        if field not in errors:
-            errors[field] = messages.get(field) or str(item["msg"]).removeprefix("Value error, ")
-    return errors
 
 
 def school_id_of(data: Mapping[str, Any]) -> int | None:
@@ -56,12 +30,14 @@ def school_id_of(data: Mapping[str, Any]) -> int | None:
 
 
 async def school_in_trust(turn: Turn, school_id: int | None) -> School | None:
+    """The school with this id, if it is one of the asker's trust."""
     school_id = record_id(school_id)
     if school_id is None:
         return None
     async with turn.sessions() as session:
-        school = await session.get(School, school_id)
-    return school if school is not None and school.trust_id == turn.actor.trust_id else None
+        return await school_store.school_in_trust(
+            session, trust_id=turn.actor.trust_id, school_id=school_id
+        )
 
 
 async def school_named(turn: Turn, *, what: str, action: str, missing: str) -> School | Reply:
@@ -79,16 +55,18 @@ async def school_named(turn: Turn, *, what: str, action: str, missing: str) -> S
     return school
 
 
-async def refuse(turn: Turn, *, school: School | None, what: str, action: str) -> Reply:
-    """Say no plainly and keep a trace; nothing else changes."""
-    async with turn.sessions.begin() as session:
-        await record_refusal(
-            session,
-            turn.actor,
-            action,
-            school_id=school.id if school else None,
-        )
+async def refused(
+    session: AsyncSession, turn: Turn, *, school: School | None, what: str, action: str
+) -> Reply:
+    """Say no plainly and keep a trace, in the caller's transaction; nothing else changes."""
+    await record_refusal(session, turn.actor, action, school_id=school.id if school else None)
     return Reply(text=f"You don't have access to {what}.")
+
+
+async def refuse(turn: Turn, *, school: School | None, what: str, action: str) -> Reply:
+    """`refused`, in a transaction of its own."""
+    async with turn.sessions.begin() as session:
+        return await refused(session, turn, school=school, what=what, action=action)
 
 
 def choose_school(

@@ -78,10 +78,19 @@ class Turn:
     notifier: Notifier = field(default_factory=_NoNotifier)
 
     @cached_property
+    def zone(self) -> ZoneInfo:
+        """The trust's time zone (Europe/London unless the trust says otherwise)."""
+        return ZoneInfo(self.actor.time_zone)
+
+    @cached_property
     def today(self) -> date:
         """The school's day, in the trust's time zone: a session logged at 00:30 on
         Tuesday in British Summer Time happened on Tuesday, though UTC says Monday."""
-        return self.now.astimezone(ZoneInfo(self.actor.time_zone)).date()
+        return self.now.astimezone(self.zone).date()
+
+    def local(self, moment: datetime) -> datetime:
+        """A stored moment (kept in UTC) as the school's clock showed it."""
+        return moment.astimezone(self.zone)
 
 
 Handler = Callable[[Turn], Awaitable[Reply]]

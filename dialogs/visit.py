@@ -4,33 +4,21 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from enum import StrEnum
 from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from cards.render import render_card
-from dialogs.forms import record_id, school_today
+from dialogs.forms import CardForm, FormView, Submission, record_id
 from dialogs.registry import Registry
-from dialogs.school_scope import (
-    field_errors,
-    long_date,
-    new_form_id,
-    pick_school,
-    refuse,
-    school_id_of,
-    school_in_trust,
-    school_named,
-)
+from dialogs.school_scope import pick_school, refuse, refused, school_id_of, school_named
 from dialogs.turn import Reply, Turn
+from dialogs.words import long_date
+from storage import schools as school_store
 from storage.actions import Rag, school_heads
 from storage.audit import record_refusal
+from storage.engine import AsyncSession
 from storage.forms import FormTaken
 from storage.models import Role, School
 from storage.visits import (
@@ -43,6 +31,12 @@ from storage.visits import (
     visit_outcome,
 )
 
+
+class VisitVerb(StrEnum):
+    start = "visit.start"
+    save = "visit.save"
+
+
 # Advisers visit their schools, trust leads any (admins load data; they don't visit).
 ADVISERS = frozenset({Role.sia, Role.trust_lead})
 MAX_NEXT_STEPS = 20
@@ -53,14 +47,6 @@ MAX_TO_RATE = 15
 SHOWN_LENGTH = 160
 MAX_OWNERS = 60
 _RATING = re.compile(r"^rag_(\d{1,12})$")
-
-FORM_MESSAGES = {
-    "number": "Give the visit's number (1 or more).",
-    "visited_on": "Give the visit's date.",
-    "focus": "Say what the visit focused on.",
-    "owner_id": "Choose who owns the next steps.",
-    "due_on": "Give a valid date, or leave it empty.",
-}
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -73,7 +59,6 @@ NOBODY = "nobody"
 class VisitForm(BaseModel):
     model_config = ConfigDict(str_strip_whitespace=True, extra="ignore")
 
-    school_id: int
     number: int = Field(ge=1, le=99)
     visited_on: date
     focus: str = Field(min_length=1, max_length=500)
@@ -83,7 +68,6 @@ class VisitForm(BaseModel):
     owner_id: int | None = None
     next_visit_on: date | None = None
     due_on: date | None = None
-    form_id: str = Field(min_length=16, max_length=64)
 
     @field_validator("owner_id", "next_visit_on", "due_on", mode="before")
     @classmethod
@@ -125,6 +109,20 @@ class VisitForm(BaseModel):
         return value
 
 
+VISIT_FORM = CardForm(
+    VisitForm,
+    messages={
+        "number": "Give the visit's number (1 or more).",
+        "visited_on": "Give the visit's date.",
+        "focus": "Say what the visit focused on.",
+        "owner_id": "Choose who owns the next steps.",
+        "due_on": "Give a valid date, or leave it empty.",
+    },
+    start_again="Type visit and the school to start again.",
+    drawn=_RATING,
+)
+
+
 def ratings_in(data: dict[str, Any]) -> dict[int, Rag]:
     """The RAG ratings chosen on the card (`rag_<action id>`); unrated ones are left out."""
     ratings: dict[int, Rag] = {}
@@ -146,17 +144,15 @@ def _shorten(text: str) -> str:
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1].rstrip() + "…"
 
 
-async def visit_form(
-    turn: Turn, school: School, *, values: dict[str, Any], errors: dict[str, str] | None = None
-) -> Reply:
-    async with turn.sessions() as session:
-        staff = await school_staff(session, school_id=school.id)
-        earlier = await actions_to_rate(session, school_id=school.id)
-        if "number" not in values:
-            values["number"] = str(await next_visit_number(session, school_id=school.id))
-        if "owner_id" not in values:
-            heads = await school_heads(session, school_id=school.id)
-            values["owner_id"] = str(heads[0].id) if heads else NOBODY
+async def visit_form(session: AsyncSession, school: School, view: FormView) -> Reply:
+    staff = await school_staff(session, school_id=school.id)
+    earlier = await actions_to_rate(session, school_id=school.id)
+    values = dict(view.values)
+    if "number" not in values:
+        values["number"] = str(await next_visit_number(session, school_id=school.id))
+    if "owner_id" not in values:
+        heads = await school_heads(session, school_id=school.id)
+        values["owner_id"] = str(heads[0].id) if heads else NOBODY
     # The renderer rejects a choice with an empty value: "nobody" stands for none.
     owners = [{"title": "Nobody yet", "value": NOBODY}] + [
         {"title": person.display_name, "value": str(person.id)} for person in staff[:MAX_OWNERS]
@@ -183,16 +179,17 @@ async def visit_form(
     )
     card = render_card(
         "visit_form",
+        verbs=VisitVerb,
         school=school.name,
         school_id=school.id,
         # Input.Number takes a number; whatever else was typed is not kept.
         number=_visit_number(values.get("number")),
         values=values,
-        errors=errors or {},
+        errors=view.errors,
         owners=owners,
         earlier=rows,
         more_earlier=more,
-        form_id=values.get("form_id") or new_form_id(),
+        form_id=view.form_id,
     )
     return Reply(card=card)
 
@@ -207,7 +204,10 @@ async def start_visit(turn: Turn, school: School) -> Reply:
         return await refuse(
             turn, school=school, what=f"{school.name}'s visits", action="visit.start"
         )
-    return await visit_form(turn, school, values={"visited_on": school_today(turn.now).isoformat()})
+    async with turn.sessions() as session:
+        return await visit_form(
+            session, school, VISIT_FORM.blank(visited_on=turn.today.isoformat())
+        )
 
 
 def register(registry: Registry) -> None:
@@ -222,13 +222,13 @@ def register(registry: Registry) -> None:
     )
     async def visit(turn: Turn) -> Reply:
         found = await pick_school(
-            turn, query=turn.args, verb="visit.start", asking="the note of visit", roles=ADVISERS
+            turn, query=turn.args, verb=VisitVerb.start, asking="the note of visit", roles=ADVISERS
         )
         if isinstance(found, Reply):
             return found
         return await start_visit(turn, found)
 
-    @registry.verb("visit.start", private=True, roles=ADVISERS)
+    @registry.verb(VisitVerb.start, private=True, roles=ADVISERS)
     async def visit_start(turn: Turn) -> Reply:
         school = await school_named(
             turn,
@@ -240,81 +240,91 @@ def register(registry: Registry) -> None:
             return school
         return await start_visit(turn, school)
 
-    @registry.verb("visit.save", private=True, roles=ADVISERS)
-    async def visit_save(turn: Turn) -> Reply:
-        school = await school_in_trust(turn, school_id_of(turn.data))
+    registry.verb(VisitVerb.save, private=True, roles=ADVISERS)(save_visit)
+
+
+async def save_visit(turn: Turn) -> Reply:
+    """A note of visit, stored once in one transaction: its next steps become actions,
+    the earlier actions rated keep their RAG history."""
+    submission = VISIT_FORM.read(turn)
+    if isinstance(submission, Reply):
+        return submission
+    school_id = school_id_of(turn.data)
+    async with turn.sessions.begin() as session:
+        school = (
+            await school_store.school_in_trust(
+                session, trust_id=turn.actor.trust_id, school_id=school_id
+            )
+            if school_id is not None
+            else None
+        )
         if school is None or not advises(turn, school.id):
             name = f"{school.name}'s visits" if school else "that school's visits"
-            return await refuse(turn, school=school, what=name, action="visit.save")
-        values = {k: v for k, v in turn.data.items() if k != "verb"}
-        try:
-            form = VisitForm.model_validate(values, context={"today": school_today(turn.now)})
-        except ValidationError as error:
-            return await visit_form(
-                turn, school, values=values, errors=field_errors(error, FORM_MESSAGES)
-            )
-        async with turn.sessions() as session:
+            return await refused(session, turn, school=school, what=name, action="visit.save")
+        ratings = await _checked_ratings(session, turn, school, submission)
+        form = submission.form
+        if form is not None and form.owner_id is not None:
             staff = {p.id for p in await school_staff(session, school_id=school.id)}
-            open_ids = {a.id for a in await actions_to_rate(session, school_id=school.id)}
-        ratings = ratings_in(values)
-        foreign = set(ratings) - open_ids
-        if foreign:
-            # Another school's (or a closed) action can only come from a tampered card:
-            # its rating is dropped and the attempt kept on the audit trail.
-            for action_id in foreign:
-                del ratings[action_id]
-            async with turn.sessions.begin() as session:
-                await record_refusal(
-                    session,
-                    turn.actor,
-                    "visit.rate",
-                    school_id=school.id,
-                )
-        if form.owner_id is not None and form.owner_id not in staff:
-            return await visit_form(
-                turn, school, values=values, errors={"owner_id": "Choose someone at this school."}
-            )
+            if form.owner_id not in staff:
+                submission.error("owner_id", "Choose someone at this school.")
+        if form is None or not submission.valid:
+            return await visit_form(session, school, submission.view())
         try:
-            async with turn.sessions.begin() as session:
-                recorded = await record_visit(
-                    session,
-                    trust_id=turn.actor.trust_id,
-                    school_id=school.id,
-                    adviser_id=turn.actor.person_id,
-                    number=form.number,
-                    visited_on=form.visited_on,
-                    focus=form.focus,
-                    strengths=form.strengths,
-                    risks=form.risks,
-                    next_visit_on=form.next_visit_on,
-                    next_steps=form.next_steps,
-                    owner_id=form.owner_id,
-                    due_on=form.due_on,
-                    ratings=ratings,
-                    form_id=form.form_id,
-                    at=turn.now,
-                )
-                created, rated = await visit_outcome(session, visit_id=recorded.visit.id)
+            recorded = await record_visit(
+                session,
+                trust_id=turn.actor.trust_id,
+                school_id=school.id,
+                adviser_id=turn.actor.person_id,
+                number=form.number,
+                visited_on=form.visited_on,
+                focus=form.focus,
+                strengths=form.strengths,
+                risks=form.risks,
+                next_visit_on=form.next_visit_on,
+                next_steps=form.next_steps,
+                owner_id=form.owner_id,
+                due_on=form.due_on,
+                ratings=ratings,
+                form_id=submission.form_id,
+                at=turn.now,
+            )
         except FormTaken:
-            return Reply(text="That form is out of date. Type visit and the school to start again.")
+            return VISIT_FORM.out_of_date
         except VisitNumberTaken as taken:
             message = f"Visit {taken.number} is recorded already; give the next number."
-            return await visit_form(turn, school, values=values, errors={"number": message})
-        visit = recorded.visit
-        due = form.due_on or default_due_on(visit.visited_on, visit.next_visit_on)
-        facts = [
-            ("School", school.name),
-            ("Visit", f"{visit.number} on {long_date(visit.visited_on)}"),
-            ("New actions", f"{created}, due {long_date(due)}" if created else "None"),
-            ("Earlier actions rated", str(rated)),
-        ]
-        if visit.next_visit_on:
-            facts.append(("Next visit", long_date(visit.next_visit_on)))
-        card = render_card(
-            "notice",
-            title="Note of visit saved",
-            text="Each next step is now an action the school can see in “my actions”.",
-            facts=facts,
-            buttons=[{"title": "My actions", "command": "actions"}],
-        )
-        return Reply(card=card)
+            submission.error("number", message)
+            return await visit_form(session, school, submission.view())
+        created, rated = await visit_outcome(session, visit_id=recorded.visit.id)
+    visit = recorded.visit
+    due = form.due_on or default_due_on(visit.visited_on, visit.next_visit_on)
+    facts = [
+        ("School", school.name),
+        ("Visit", f"{visit.number} on {long_date(visit.visited_on)}"),
+        ("New actions", f"{created}, due {long_date(due)}" if created else "None"),
+        ("Earlier actions rated", str(rated)),
+    ]
+    if visit.next_visit_on:
+        facts.append(("Next visit", long_date(visit.next_visit_on)))
+    card = render_card(
+        "notice",
+        title="Note of visit saved",
+        text="Each next step is now an action the school can see in “my actions”.",
+        facts=facts,
+        buttons=[{"title": "My actions", "command": "actions"}],
+    )
+    return Reply(card=card)
+
+
+async def _checked_ratings(
+    session: AsyncSession, turn: Turn, school: School, submission: Submission[VisitForm]
+) -> dict[int, Rag]:
+    """The ratings chosen on the card, for the school's own open actions only.
+
+    Another school's (or a closed) action can only come from a tampered card: its
+    rating is dropped and the attempt kept on the audit trail.
+    """
+    ratings = ratings_in(submission.values)
+    open_ids = {a.id for a in await actions_to_rate(session, school_id=school.id)}
+    if set(ratings) - open_ids:
+        await record_refusal(session, turn.actor, "visit.rate", school_id=school.id)
+    return {action_id: rag for action_id, rag in ratings.items() if action_id in open_ids}

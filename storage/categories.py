@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import UnaryExpression
 
-from storage.forms import FormTaken
+from storage.forms import store_once
 from storage.frameworks import FrameworkSpec, install_framework
 from storage.models import Category, Framework, School, SchoolCategorisation
 
@@ -128,9 +127,6 @@ async def record_categorisation(
     trust changes its framework. Raises FormTaken for a form id stored for another
     school or by someone else.
     """
-    stored = await _by_form(session, form_id)
-    if stored is not None:
-        return _again(stored, trust_id, school_id, recorded_by)
     category = await session.scalar(
         select(Category)
         .join(Framework, Framework.id == Category.framework_id)
@@ -139,48 +135,24 @@ async def record_categorisation(
     if category is None:
         raise UnknownCategory(category_key)
     before = await school_category(session, trust_id=trust_id, school_id=school_id)
-    categorisation = SchoolCategorisation(
-        trust_id=trust_id,
-        school_id=school_id,
-        category_id=category.id,
-        category_name=category.name,
-        decided_on=decided_on,
-        attendees=attendees,
-        rationale=rationale,
-        recorded_by=recorded_by,
-        form_id=form_id,
+    stored = await store_once(
+        session,
+        SchoolCategorisation,
+        {
+            "trust_id": trust_id,
+            "school_id": school_id,
+            "category_id": category.id,
+            "category_name": category.name,
+            "decided_on": decided_on,
+            "attendees": attendees,
+            "rationale": rationale,
+            "recorded_by": recorded_by,
+            "form_id": form_id,
+        },
+        same=("school_id", "recorded_by"),
     )
-    try:
-        # A savepoint, so losing a race with the same form leaves the transaction usable.
-        async with session.begin_nested():
-            session.add(categorisation)
-    except IntegrityError:
-        stored = await _by_form(session, form_id)
-        if stored is None:
-            raise
-        return _again(stored, trust_id, school_id, recorded_by)
-    return CategorisationRecorded(
-        categorisation, created=True, previous=before.current if before else None
-    )
-
-
-def _again(
-    stored: SchoolCategorisation, trust_id: int, school_id: int, recorded_by: int | None
-) -> CategorisationRecorded:
-    """The same form sent again, if it is: same trust, school and person."""
-    if (stored.trust_id, stored.school_id, stored.recorded_by) != (
-        trust_id,
-        school_id,
-        recorded_by,
-    ):
-        raise FormTaken()
-    return CategorisationRecorded(stored, created=False, previous=None)
-
-
-async def _by_form(session: AsyncSession, form_id: str) -> SchoolCategorisation | None:
-    return await session.scalar(
-        select(SchoolCategorisation).where(SchoolCategorisation.form_id == form_id)
-    )
+    previous = before.current if before is not None and stored.created else None
+    return CategorisationRecorded(stored.row, created=stored.created, previous=previous)
 
 
 async def current_categorisations(

@@ -13,9 +13,9 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.attendance import attendance_counts
+from storage.attendance.counts import attendance_counts
 from storage.categories import current_categorisations, framework_categories
-from storage.coaching import coaching_coverage
+from storage.coaching.coverage import coaching_coverage
 from storage.models import (
     ActionEvent,
     AttendanceConcern,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import CompoundSelect, Integer, cast, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +24,16 @@ from storage.models import (
     Trust,
 )
 from storage.strands import DEFAULT_STRANDS, set_strands
+
+
+def trust_zone(trust: Trust) -> ZoneInfo:
+    """The trust's own time zone: its schools' clocks (Europe/London unless it says)."""
+    return ZoneInfo(trust.digest_timezone)
+
+
+def trust_today(trust: Trust, now: datetime) -> date:
+    """The trust's schools' day at `now`: never UTC's (00:30 BST is tomorrow in London)."""
+    return now.astimezone(trust_zone(trust)).date()
 
 
 class TrustExists(ValueError):
@@ -130,6 +142,10 @@ async def trust_by_tenant(session: AsyncSession, tenant_id: str) -> Trust | None
     return await session.scalar(select(Trust).where(Trust.tenant_id == tenant_id))
 
 
+async def trust_by_id(session: AsyncSession, trust_id: int) -> Trust | None:
+    return await session.get(Trust, trust_id)
+
+
 async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) -> Actor | None:
     """The person with this Entra object id in the trust, with their roles (each at
     its school, or for the trust) and subjects, read in one statement.
@@ -176,6 +192,13 @@ async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) 
         subjects=frozenset(subjects),
         time_zone=trust.digest_timezone,
     )
+
+
+async def person_name(session: AsyncSession, person_id: int | None) -> str | None:
+    """A person's name as Waypoint shows it; None for nobody, or someone since removed."""
+    if person_id is None:
+        return None
+    return await session.scalar(select(Person.display_name).where(Person.id == person_id))
 
 
 async def schools_of(

@@ -351,6 +351,7 @@ class SchoolCategorisation(Base):
     """A school's category as agreed at a standards meeting; the latest one is current."""
 
     __tablename__ = "school_categorisation"
+    __table_args__ = (UniqueConstraint("trust_id", "form_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id", ondelete="CASCADE"), index=True)
@@ -362,7 +363,8 @@ class SchoolCategorisation(Base):
     attendees: Mapped[str] = mapped_column(Text, default="")
     rationale: Mapped[str] = mapped_column(Text, default="")
     recorded_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    form_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The card's own id (storage/forms.py); none for a categorisation loaded by a command.
+    form_id: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -370,7 +372,10 @@ class Visit(Base):
     """A school improvement adviser's note of visit."""
 
     __tablename__ = "visit"
-    __table_args__ = (UniqueConstraint("school_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("school_id", "number"),
+        UniqueConstraint("trust_id", "form_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id", ondelete="CASCADE"), index=True)
@@ -382,7 +387,8 @@ class Visit(Base):
     strengths: Mapped[str] = mapped_column(Text, default="")
     risks: Mapped[str] = mapped_column(Text, default="")
     next_visit_on: Mapped[date | None] = mapped_column(Date)
-    form_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The card's own id (storage/forms.py); none for a visit loaded by a command.
+    form_id: Mapped[str | None] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -450,6 +456,7 @@ class QaSummary(Base):
     __tablename__ = "qa_summary"
     __table_args__ = (
         UniqueConstraint("school_id", "subject", "academic_year", "term", "version"),
+        UniqueConstraint("trust_id", "form_id"),
         # Compliance reads one term of a whole trust at once.
         Index("ix_qa_summary_term", "trust_id", "academic_year", "term"),
     )
@@ -472,7 +479,7 @@ class QaSummary(Base):
     actions: Mapped[str] = mapped_column(Text, default="")
     cpd: Mapped[str] = mapped_column(Text, default="")
     # The card's own id: a double-clicked or redelivered submit stores one version.
-    form_id: Mapped[str] = mapped_column(String(64), unique=True)
+    form_id: Mapped[str] = mapped_column(String(64))
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -518,6 +525,7 @@ class AttendanceConcern(Base):
     __table_args__ = (
         # The open list of a school, most overdue review first.
         Index("ix_attendance_concern_open", "trust_id", "school_id", "status", "next_review_on"),
+        UniqueConstraint("trust_id", "form_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -541,7 +549,7 @@ class AttendanceConcern(Base):
     next_review_on: Mapped[date | None] = mapped_column(Date)
     raised_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     # The card's own id: a double-clicked or redelivered submit raises one concern.
-    form_id: Mapped[str] = mapped_column(String(64), unique=True)
+    form_id: Mapped[str] = mapped_column(String(64))
     raised_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
@@ -552,10 +560,6 @@ class ConcernEvent(Base):
     """One entry of a concern's chronology: raised, stage, action, review, closed, anonymised."""
 
     __tablename__ = "concern_event"
-    __table_args__ = (
-        # One card submit makes at most one event of each kind, however often it arrives.
-        UniqueConstraint("form_id", "kind"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     concern_id: Mapped[int] = mapped_column(
@@ -568,7 +572,28 @@ class ConcernEvent(Base):
     # The day an action was taken (it may be logged later), or the review date set.
     on_date: Mapped[date | None] = mapped_column(Date)
     text: Mapped[str] = mapped_column(Text, default="")
+    # The update or close card that made it (its ConcernChange), if a card did.
     form_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class ConcernChange(Base):
+    """One update or close card applied to a concern: stored once per form
+    (storage/forms.py), however often the card arrives; its entries are the
+    concern's events with the same form id."""
+
+    __tablename__ = "concern_change"
+    __table_args__ = (UniqueConstraint("trust_id", "form_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    trust_id: Mapped[int] = mapped_column(ForeignKey("trust.id", ondelete="CASCADE"), index=True)
+    concern_id: Mapped[int] = mapped_column(
+        ForeignKey("attendance_concern.id", ondelete="CASCADE"), index=True
+    )
+    # update or close.
+    kind: Mapped[str] = mapped_column(String(8))
+    by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    form_id: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Delivery(Base):

@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.forms import FormTaken
+from storage.forms import store_once
 from storage.models import (
     Person,
     PersonRole,
@@ -168,14 +168,6 @@ async def latest_summaries(
     return latest
 
 
-async def summary_by_form(
-    session: AsyncSession, *, trust_id: int, form_id: str
-) -> QaSummary | None:
-    return await session.scalar(
-        select(QaSummary).where(QaSummary.trust_id == trust_id, QaSummary.form_id == form_id)
-    )
-
-
 async def qa_summary(session: AsyncSession, *, trust_id: int, summary_id: int) -> QaSummary | None:
     return await session.scalar(
         select(QaSummary).where(QaSummary.trust_id == trust_id, QaSummary.id == summary_id)
@@ -200,17 +192,6 @@ async def record_qa_summary(
     Raises FormTaken for a form id stored for another school, subject or author.
     """
     for _ in range(VERSION_ATTEMPTS):
-        # Form ids are unique across trusts: look for this one anywhere.
-        existing = await session.scalar(select(QaSummary).where(QaSummary.form_id == form_id))
-        if existing is not None:
-            if (existing.trust_id, existing.school_id, existing.subject, existing.author_id) != (
-                trust_id,
-                school_id,
-                subject,
-                author_id,
-            ):
-                raise FormTaken()
-            return existing, False
         latest = await session.scalar(
             select(func.max(QaSummary.version)).where(
                 QaSummary.school_id == school_id,
@@ -219,33 +200,36 @@ async def record_qa_summary(
                 QaSummary.term == term.number,
             )
         )
-        row = QaSummary(
-            trust_id=trust_id,
-            school_id=school_id,
-            subject=subject,
-            academic_year=term.academic_year,
-            term=term.number,
-            term_name=term.name,
-            version=(latest or 0) + 1,
-            author_id=author_id,
-            strengths=content.strengths,
-            areas_for_development=content.areas_for_development,
-            evidence=list(content.evidence),
-            judgement=content.judgement,
-            actions=content.actions,
-            cpd=content.cpd,
-            form_id=form_id,
-            submitted_at=submitted_at,
-        )
         try:
-            # A savepoint: losing the race for the version or the form id keeps
-            # the rest of the caller's transaction.
+            # A savepoint: losing the race for the version keeps the rest of the
+            # caller's transaction, and the next attempt takes the next version.
             async with session.begin_nested():
-                session.add(row)
-                await session.flush()
+                stored = await store_once(
+                    session,
+                    QaSummary,
+                    {
+                        "trust_id": trust_id,
+                        "school_id": school_id,
+                        "subject": subject,
+                        "academic_year": term.academic_year,
+                        "term": term.number,
+                        "term_name": term.name,
+                        "version": (latest or 0) + 1,
+                        "author_id": author_id,
+                        "strengths": content.strengths,
+                        "areas_for_development": content.areas_for_development,
+                        "evidence": list(content.evidence),
+                        "judgement": content.judgement,
+                        "actions": content.actions,
+                        "cpd": content.cpd,
+                        "form_id": form_id,
+                        "submitted_at": submitted_at,
+                    },
+                    same=("school_id", "subject", "author_id"),
+                )
         except IntegrityError:
             continue
-        return row, True
+        return stored.row, stored.created
     raise RuntimeError("could not store the QA summary: too many concurrent versions")
 
 

@@ -78,3 +78,10 @@ async def find_school(session: AsyncSession, *, trust_id: int, query: str) -> Sc
     """Match within one trust only: another trust's schools never match."""
     schools = list(await session.scalars(select(School).where(School.trust_id == trust_id)))
     return match_school(schools, query)
+
+
+async def school_in_trust(session: AsyncSession, *, trust_id: int, school_id: int) -> School | None:
+    """The school with this id, if it is one of the trust's (no other trust's school
+    is ever said to exist)."""
+    school = await session.get(School, school_id)
+    return school if school is not None and school.trust_id == trust_id else None

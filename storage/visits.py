@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import Rag, rate_action
-from storage.forms import FormTaken
+from storage.forms import store_once
 from storage.models import ActionEvent, Person, PersonRole, SchoolAction, Visit
 
 # Without a next visit date, a next step is due this long after the visit.
@@ -43,13 +43,6 @@ async def next_visit_number(session: AsyncSession, *, school_id: int) -> int:
         select(func.max(Visit.number)).where(Visit.school_id == school_id)
     )
     return int(highest or 0) + 1
-
-
-async def visit_number_taken(session: AsyncSession, *, school_id: int, number: int) -> bool:
-    found = await session.scalar(
-        select(Visit.id).where(Visit.school_id == school_id, Visit.number == number)
-    )
-    return found is not None
 
 
 async def school_staff(session: AsyncSession, *, school_id: int) -> list[Person]:
@@ -98,32 +91,33 @@ async def record_visit(
     Raises VisitNumberTaken when the school already has a visit with this number,
     FormTaken when the form id is stored for another school or adviser.
     """
-    stored = await _by_form(session, form_id)
-    if stored is not None:
-        return _again(stored, trust_id, school_id, adviser_id)
-    visit = Visit(
-        trust_id=trust_id,
-        school_id=school_id,
-        adviser_id=adviser_id,
-        number=number,
-        visited_on=visited_on,
-        focus=focus,
-        strengths=strengths,
-        risks=risks,
-        next_visit_on=next_visit_on,
-        form_id=form_id,
-        recorded_at=at,
-    )
     try:
-        # A savepoint: losing a race (same form, or same visit number) keeps the
-        # transaction usable to find out which.
+        # A savepoint: losing the visit number to another note keeps the caller's
+        # transaction usable, to draw the form again with the number by its field.
         async with session.begin_nested():
-            session.add(visit)
+            stored = await store_once(
+                session,
+                Visit,
+                {
+                    "trust_id": trust_id,
+                    "school_id": school_id,
+                    "adviser_id": adviser_id,
+                    "number": number,
+                    "visited_on": visited_on,
+                    "focus": focus,
+                    "strengths": strengths,
+                    "risks": risks,
+                    "next_visit_on": next_visit_on,
+                    "form_id": form_id,
+                    "recorded_at": at,
+                },
+                same=("school_id", "adviser_id"),
+            )
     except IntegrityError:
-        stored = await _by_form(session, form_id)
-        if stored is not None:
-            return _again(stored, trust_id, school_id, adviser_id)
         raise VisitNumberTaken(number) from None
+    visit = stored.row
+    if not stored.created:
+        return VisitRecorded(visit, created=False)
     # Ratings first: the actions this visit creates are not for rating yet.
     rated = [
         action_id
@@ -156,17 +150,6 @@ async def record_visit(
     session.add_all(actions)
     await session.flush()
     return VisitRecorded(visit, created=True, actions=actions, rated=rated)
-
-
-def _again(stored: Visit, trust_id: int, school_id: int, adviser_id: int) -> VisitRecorded:
-    """The same form sent again, if it is: same trust, school and adviser."""
-    if (stored.trust_id, stored.school_id, stored.adviser_id) != (trust_id, school_id, adviser_id):
-        raise FormTaken()
-    return VisitRecorded(stored, created=False)
-
-
-async def _by_form(session: AsyncSession, form_id: str) -> Visit | None:
-    return await session.scalar(select(Visit).where(Visit.form_id == form_id))
 
 
 async def visit_outcome(session: AsyncSession, *, visit_id: int) -> tuple[int, int]:

@@ -18,6 +18,14 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from dialogs.actions import ActionVerb
+from dialogs.attendance.verbs import AttendanceVerb
+from dialogs.category import CategoryVerb
+from dialogs.coaching.verbs import CoachingVerb
+from dialogs.digest import DigestVerb
+from dialogs.qa.verbs import QaVerb
+from dialogs.visit import VisitVerb
+
 Path = tuple[str | int, ...]
 
 FORM_ID = "4f1c2a9be07d4c35a1d9f0b3c8e2d716"
@@ -103,6 +111,7 @@ _CATEGORIES = [
 SAMPLES: dict[str, list[dict[str, Any]]] = {
     "actions": [
         {
+            "verbs": ActionVerb,
             "title": "Your open actions",
             "rows": _ACTION_ROWS,
             "empty": "Nothing open: no action is waiting at your schools.",
@@ -112,6 +121,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "more": "Showing the first 2 of 7; mark some done to see the rest.",
         },
         {
+            "verbs": ActionVerb,
             "title": f"Open actions: {OAKFIELD}",
             "rows": [],
             "empty": f"{OAKFIELD} has no open actions.",
@@ -123,6 +133,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "attendance_close_form": [
         {
+            "verbs": AttendanceVerb,
             "title": "Close concern: 40213, Oakfield Primary",
             "outcomes": [
                 {"title": "Attendance improved", "value": "improved"},
@@ -131,11 +142,12 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             ],
             "values": {"outcome": "other", "note": "Family moved out of area; CME checks done."},
             "errors": {"outcome": "Choose the outcome."},
-            "data": {"verb": "attendance.close", "form_id": FORM_ID, "concern_id": 8},
+            "data": {"verb": AttendanceVerb.close, "form_id": FORM_ID, "concern_id": 8},
         }
     ],
     "attendance_concern": [
         {
+            "verbs": AttendanceVerb,
             "title": "Attendance concern raised",
             "subtitle": "Oakfield Primary's attendance leads have been told.",
             "note": None,
@@ -176,6 +188,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "concern_id": 8,
         },
         {
+            "verbs": AttendanceVerb,
             "title": "Attendance concern",
             "subtitle": None,
             "note": "Closed concerns are kept for the retention period, then anonymised.",
@@ -210,6 +223,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "attendance_form": [
         {
+            "verbs": AttendanceVerb,
             "schools": [
                 {"title": OAKFIELD, "value": "2"},
                 {"title": "Brontë Academy", "value": "3"},
@@ -239,9 +253,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 "stage": "monitor",
             },
             "errors": {"pupil_ref": "Use the MIS id or initials, never a name."},
-            "data": {"verb": "attendance.save", "form_id": FORM_ID},
+            "data": {"verb": AttendanceVerb.save, "form_id": FORM_ID},
         },
         {
+            "verbs": AttendanceVerb,
             "schools": [{"title": OAKFIELD, "value": "2"}],
             "year_groups": [{"title": "Year 4", "value": "4"}],
             "concern_types": [{"title": "Persistent absence", "value": "persistent"}],
@@ -249,11 +264,12 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "stages": _STAGES,
             "values": {"stage": "monitor", "school": "2"},
             "errors": {},
-            "data": {"verb": "attendance.save", "form_id": FORM_ID},
+            "data": {"verb": AttendanceVerb.save, "form_id": FORM_ID},
         },
     ],
     "attendance_list": [
         {
+            "verbs": AttendanceVerb,
             "title": "Open attendance concerns",
             "summary": "3 open, the most overdue review first.",
             "rows": [
@@ -275,10 +291,16 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         }
     ],
     "attendance_notice": [
-        {"school": OAKFIELD, "raised": "Fri 20 Nov 2026 at 09:12", "concern_id": 8}
+        {
+            "verbs": AttendanceVerb,
+            "school": OAKFIELD,
+            "raised": "Fri 20 Nov 2026 at 09:12",
+            "concern_id": 8,
+        }
     ],
     "attendance_update_form": [
         {
+            "verbs": AttendanceVerb,
             "title": "Update concern: 40213, Oakfield Primary",
             "stages": _STAGES,
             "values": {
@@ -289,11 +311,12 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             },
             "errors": {"next_review_on": "Choose a review date after today."},
             "today": "2026-11-22",
-            "data": {"verb": "attendance.update", "form_id": FORM_ID, "concern_id": 8},
+            "data": {"verb": AttendanceVerb.update, "form_id": FORM_ID, "concern_id": 8},
         }
     ],
     "categorise_form": [
         {
+            "verbs": CategoryVerb,
             "values": {
                 "school_id": "2",
                 "category": "refinement",
@@ -351,7 +374,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 {"title": "St Mary's C of E Primary", "value": "1"},
                 {"title": "Kingsbridge Secondary", "value": "6"},
             ],
-            "data": {"verb": "category.show"},
+            "data": {"verb": CategoryVerb.show},
         }
     ],
     "coaching_coverage": [
@@ -375,16 +398,18 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "coaching_form": [
         {
+            "verbs": CoachingVerb,
             "title": "Log a coaching session",
             "note": None,
             "coachees": _COACHEES,
             "strands": _STRANDS,
             "values": {"held_on": "2026-11-22", "status": "held"},
             "errors": {},
-            "data": {"verb": "coaching.save", "form_id": FORM_ID},
+            "data": {"verb": CoachingVerb.save, "form_id": FORM_ID},
             "today": "2026-11-22",
         },
         {
+            "verbs": CoachingVerb,
             "title": "Edit coaching session",
             "note": "Changes are saved over the session you logged.",
             "coachees": _COACHEES,
@@ -399,12 +424,13 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 "next_session_on": "2026-12-03",
             },
             "errors": {"action_step": "Write the one action step you agreed."},
-            "data": {"verb": "coaching.save", "form_id": FORM_ID, "session_id": 41},
+            "data": {"verb": CoachingVerb.save, "form_id": FORM_ID, "session_id": 41},
             "today": "2026-11-22",
         },
     ],
     "coaching_mine": [
         {
+            "verbs": CoachingVerb,
             "name": "Priya Shah",
             "current": _SESSION | {"coach": "Siân Llewelyn", "coachee": "Priya Shah"},
             "received": [_SESSION | {"coach": "Siân Llewelyn", "coachee": "Priya Shah"}],
@@ -413,6 +439,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "can_log": True,
         },
         {
+            "verbs": CoachingVerb,
             "name": "Liam Doherty",
             "current": None,
             "received": [_SESSION],
@@ -423,6 +450,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "coaching_saved": [
         {
+            "verbs": CoachingVerb,
             "title": "Coaching session saved",
             "subtitle": None,
             "session": _SESSION,
@@ -430,6 +458,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "session_id": 41,
         },
         {
+            "verbs": CoachingVerb,
             "title": "Coaching session",
             "subtitle": "This session was saved when you first pressed Save.",
             "session": _SESSION | {"notes": "Good pace; questioning to stretch the top group."},
@@ -440,6 +469,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "coaching_step": [{"session": _SESSION}],
     "digest_page": [
         {
+            "verbs": DigestVerb,
             "title": "All schools — Waypoint Demo Trust",
             "subtitle": "Page 2 of 8, schools that need attention first",
             "schools": [
@@ -484,6 +514,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "digest_trust": [
         {
+            "verbs": DigestVerb,
             "title": "Weekly digest — Waypoint Demo Trust",
             "subtitle": "Week of Monday 7 December 2026 · 6 schools",
             "distribution": [("Excellence", 1), ("Refinement", 2), ("Recovery", 1), ("Repair", 0)],
@@ -553,6 +584,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "qa_form": [
         {
+            "verbs": QaVerb,
             "title": "QA summary: Autumn term 2026-27",
             "note": "Open until Fri 18 Dec 2026.",
             "resubmissions": ["You submitted on Mon 16 Nov 2026 — this will be version 2."],
@@ -573,9 +605,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "evidence": _EVIDENCE,
             "judgements": _JUDGEMENTS,
             "max_text": 4000,
-            "data": {"verb": "qa.save", "form_id": FORM_ID},
+            "data": {"verb": QaVerb.save, "form_id": FORM_ID},
         },
         {
+            "verbs": QaVerb,
             "title": "QA summary: Autumn term 2026-27",
             "note": "Open until Fri 18 Dec 2026.",
             "resubmissions": [],
@@ -586,7 +619,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "judgements": _JUDGEMENTS,
             "max_text": 4000,
             "data": {
-                "verb": "qa.save",
+                "verb": QaVerb.save,
                 "form_id": FORM_ID,
                 "school_id": 2,
                 "subject": "Mathematics",
@@ -605,7 +638,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                             "text": "Mathematics: Zoë Fairbairn on Mon 16 Nov 2026, Amber",
                             "button": {
                                 "title": "View",
-                                "data": {"verb": "qa.show", "summary_id": 3},
+                                "data": {"verb": QaVerb.show, "summary_id": 3},
                             },
                         }
                     ],
@@ -632,7 +665,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                             "text": f"{name}: {done} of {expected} submitted",
                             "button": {
                                 "title": "Details",
-                                "data": {"verb": "qa.status", "school_id": school_id},
+                                "data": {"verb": QaVerb.status, "school_id": school_id},
                             },
                         }
                         for school_id, (name, done, expected) in enumerate(
@@ -648,7 +681,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                     "empty": "",
                 }
             ],
-            "pages": {"verb": "qa.status_page", "previous": 1, "next": 3},
+            "pages": {"verb": QaVerb.status_page, "previous": 1, "next": 3},
         },
     ],
     "qa_summary": [
@@ -672,7 +705,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     "store_down": [
         {
             "data": {
-                "verb": "coaching.save",
+                "verb": CoachingVerb.save,
                 "form_id": FORM_ID,
                 "coachee": "15",
                 "notes": "Good pace; questioning to stretch the top group.",
@@ -681,6 +714,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "visit_form": [
         {
+            "verbs": VisitVerb,
             "school": OAKFIELD,
             "school_id": 2,
             "number": 4,
@@ -707,6 +741,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "form_id": FORM_ID,
         },
         {
+            "verbs": VisitVerb,
             "school": OAKFIELD,
             "school_id": 2,
             "number": None,

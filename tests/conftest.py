@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.engine import Sessions, create_engine, session_factory
 from storage.migrate import upgrade_sync
 from storage.models import Base
+from tests.migrating import execute_sql
 
 POSTGRES_URL = os.environ.get(
     "WAYPOINT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -118,6 +119,24 @@ async def engine(database_url: tuple[str, str | None]) -> AsyncIterator[AsyncEng
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> Sessions:
     return session_factory(engine)
+
+
+@pytest.fixture
+def store_url(store: str, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
+    """An empty store of its own, since this test walks the migrations itself."""
+    if store == "sqlite":
+        yield f"sqlite:///{tmp_path / 'migrating.db'}", None
+        return
+    schema = f"wp_mig_{uuid.uuid4().hex[:10]}"
+    problem = asyncio.run(execute_sql(POSTGRES_URL, None, f'create schema "{schema}"'))
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    try:
+        yield POSTGRES_URL, schema
+    finally:
+        asyncio.run(execute_sql(POSTGRES_URL, None, f'drop schema "{schema}" cascade'))
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

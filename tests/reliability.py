@@ -29,9 +29,9 @@ from bot.app import Waypoint
 from bot.logs import JsonFormatter, TextFormatter
 from bot.settings import Settings
 from storage.actions import Rag
-from storage.attendance import ConcernDetails, raise_concern
+from storage.attendance.concerns import ConcernDetails, raise_concern
 from storage.categories import record_categorisation
-from storage.coaching import SessionDetails, record_coaching_session
+from storage.coaching.sessions import SessionDetails, record_coaching_session
 from storage.directory import add_trust
 from storage.models import (
     AuditEvent,
@@ -293,7 +293,7 @@ async def _seed_side(sessions: async_sessionmaker[AsyncSession], side: Side) -> 
             "one": ("coach", "teacher", "subject_lead"),
             "two": ("coach2", "teacher2", "subject_lead2"),
         }.items():
-            row, _ = await record_coaching_session(
+            stored = await record_coaching_session(
                 session,
                 trust_id=trust.id,
                 coach_id=side.people[coach],
@@ -310,6 +310,7 @@ async def _seed_side(sessions: async_sessionmaker[AsyncSession], side: Side) -> 
                 ),
                 logged_at=NOW - timedelta(days=1),
             )
+            row = stored.row
             side.coaching[key] = row.id
             visit = await record_visit(
                 session,

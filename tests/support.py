@@ -8,6 +8,7 @@ import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
@@ -18,7 +19,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import Waypoint, build_waypoint, create_app
 from bot.settings import Settings
 from cards.markdown import markdown_fields, shown
-from storage.directory import every_role_at_every_school
+from dialogs.catalogue import build_registry
+from dialogs.matcher import Matched
+from dialogs.registry import Registry
+from dialogs.turn import Reply, Turn
+from storage.directory import Actor, actor_for, every_role_at_every_school, trust_by_tenant
+from storage.engine import Sessions
 from storage.models import Base, Person, PersonRole, PersonSubject, Role, School, Trust
 
 TENANT = "11111111-1111-4111-8111-111111111111"
@@ -254,3 +260,126 @@ async def serve_waypoint(
 
 def dumps(body: Any) -> str:
     return json.dumps(body)
+
+
+# -- the Turn -> Reply seam: dialogs called as the edge calls them, no HTTP ---------
+
+
+@dataclass
+class Notices:
+    """A notifier that keeps what would have gone to each person's own chat."""
+
+    sent: list[tuple[int, Reply]] = field(default_factory=list)
+
+    async def notify(
+        self,
+        *,
+        trust_id: int,
+        person_id: int,
+        reply: Reply,
+        kind: str = "notice",
+        key: str | None = None,
+        session: AsyncSession | None = None,
+    ) -> None:
+        self.sent.append((person_id, reply))
+
+    def to(self, person_id: int) -> list[Reply]:
+        return [reply for to, reply in self.sent if to == person_id]
+
+
+@dataclass
+class Turns:
+    """Dialogs at the `Turn -> Reply` seam (dialogs/turn.py): who asks is resolved
+    from the store as the edge resolves it, the clock is `now`, and a command or verb
+    the person's roles don't allow is refused before its handler runs, as the edge
+    refuses it. No HTTP, no botbuilder."""
+
+    sessions: Sessions
+    now: datetime
+    tenant: str = TENANT
+    registry: Registry = field(default_factory=build_registry)
+    notices: Notices = field(default_factory=Notices)
+
+    async def actor(self, user: str) -> Actor:
+        async with self.sessions() as session:
+            trust = await trust_by_tenant(session, self.tenant)
+            assert trust is not None, f"no trust for tenant {self.tenant}"
+            actor = await actor_for(session, trust=trust, aad_object_id=user)
+        assert actor is not None, f"{user} is not a person of {self.tenant}"
+        return actor
+
+    async def turn(self, user: str, *, args: str = "", data: dict[str, Any] | None = None) -> Turn:
+        return Turn(
+            actor=await self.actor(user),
+            sessions=self.sessions,
+            now=self.now,
+            args=args,
+            data=dict(data or {}),
+            registry=self.registry,
+            notifier=self.notices,
+        )
+
+    async def command(self, key: str, user: str, args: str = "") -> Reply:
+        command = self.registry.get_command(key)
+        assert command is not None, f"no command {key!r}"
+        turn = await self.turn(user, args=args)
+        assert command.allowed(turn.actor), f"{key!r} is not for {user}"
+        return await command.handler(turn)
+
+    async def say(self, text: str, user: str) -> Reply:
+        """What a typed message is answered, when it matches one command."""
+        match = self.registry.match(text)
+        assert isinstance(match, Matched), f"{text!r} matched {match}"
+        return await self.command(match.command.key, user, match.args)
+
+    async def verb(self, name: str, data: dict[str, Any], user: str) -> Reply:
+        verb = self.registry.get_verb(name)
+        assert verb is not None, f"no card verb {name!r}"
+        turn = await self.turn(user, data={"verb": name, **data})
+        assert verb.allowed(turn.actor), f"{name!r} is not for {user}"
+        return await verb.handler(turn)
+
+
+def card_inputs(card: dict[str, Any]) -> dict[str, str]:
+    """Each input's value as the card was drawn: what Teams submits if nothing is changed."""
+    found: dict[str, str] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if str(node.get("type", "")).startswith("Input.") and "id" in node:
+                value = node.get("value")
+                found[node["id"]] = "" if value is None else str(value)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found
+
+
+def card_actions(card: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """(verb, data) of every button on a card, as Teams would send it: Action.Execute's
+    verb with its data, or an Action.Submit's data (which names the verb)."""
+    found: list[tuple[str, dict[str, Any]]] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            kind = node.get("type")
+            given = node.get("data")
+            data: dict[str, Any] = given if isinstance(given, dict) else {}
+            if kind == "Action.Execute" and isinstance(node.get("verb"), str):
+                found.append((node["verb"], dict(data)))
+            elif kind == "Action.Submit" and isinstance(data.get("verb"), str):
+                found.append((data["verb"], dict(data)))
+            for key, value in node.items():
+                # A fallback repeats its Action.Execute as an Action.Submit.
+                if key != "fallback":
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(card)
+    return found

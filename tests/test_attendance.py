@@ -17,12 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import Waypoint
 from bot.settings import Settings
-from storage.attendance import (
-    ConcernDetails,
-    absence_flags,
-    attendance_counts,
-    raise_concern,
-)
+from storage.attendance.concerns import ConcernDetails, raise_concern
+from storage.attendance.counts import attendance_counts
+from storage.attendance.rules import absence_flags
 from storage.conversations import save_reference
 from storage.models import (
     AttendanceConcern,

@@ -7,20 +7,21 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
 from bot.cli import main as waypoint
-from storage.attendance import (
+from storage.attendance.concerns import (
     ConcernDetails,
     ConcernUpdate,
     close_concern,
     raise_concern,
     record_view,
-    retention_expired,
     update_concern,
 )
+from storage.attendance.retention import retention_expired
 from storage.directory import Actor
 from storage.engine import create_engine, session_factory
 from storage.models import AttendanceConcern, AuditEvent, ConcernEvent, Role, Trust
@@ -67,7 +68,7 @@ def _with_store(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
 def test_retention_is_the_academic_year_of_closure_plus_the_trusts_years(
     closed_at: datetime, today: date, years: int, expired: bool
 ) -> None:
-    assert retention_expired(closed_at, today, years) is expired
+    assert retention_expired(closed_at, today, years, ZoneInfo("Europe/London")) is expired
 
 
 PLAN = {

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import Waypoint
 from bot.settings import Settings
-from storage.coaching import SessionDetails, record_coaching_session
+from storage.coaching.sessions import SessionDetails, record_coaching_session
 from storage.conversations import save_reference
 from storage.models import (
     AuditEvent,

@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dialogs.coaching import FORM_SCHOOLS
+from dialogs.coaching.session_form import FORM_SCHOOLS
 from storage.models import CoachingSession, CoachingStrand, School
 from storage.strands import set_strands
 from tests.support import HEAD, TRUST_LEAD, card_text, cards_in, seed_trust, serve_waypoint

@@ -12,11 +12,12 @@ from sqlalchemy import event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.proactive import OutboxNotifier
+from bot.scheduled.digests import compose_week
 from bot.scheduler import digest_due, tick
 from bot.sender import OutboxSender
 from bot.settings import Settings
-from dialogs.digest import compose_week, trust_digest_card
-from storage.coaching import SessionDetails, record_coaching_session
+from dialogs.digest import trust_digest_card
+from storage.coaching.sessions import SessionDetails, record_coaching_session
 from storage.conversations import save_reference
 from storage.digests import trust_position
 from storage.frameworks import install_framework, load_preset

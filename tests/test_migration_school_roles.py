@@ -7,18 +7,11 @@ their schools); after the upgrade every role is held where it reached before.
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from alembic import command
-from sqlalchemy import text
 
-from storage.engine import create_engine
 from storage.migrate import alembic_config, upgrade_sync
-from tests.conftest import POSTGRES_URL
+from tests.migrating import execute_sql, fails, rows_of
 
 # (person, role, school) as 0008 holds them; None is the whole trust.
 Held = set[tuple[str, str, str | None]]
@@ -33,46 +26,6 @@ OLD_PEOPLE = {
     "admin_and_lead": (["admin", "attendance_lead"], []),
     "unlinked_teacher": (["teacher"], []),
 }
-
-
-@pytest.fixture
-def store_url(store: str, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
-    """An empty store of its own, since this test walks the migrations itself."""
-    if store == "sqlite":
-        yield f"sqlite:///{tmp_path / 'migrating.db'}", None
-        return
-    schema = f"wp_mig_{uuid.uuid4().hex[:10]}"
-    problem = asyncio.run(_execute(POSTGRES_URL, None, f'create schema "{schema}"'))
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
-    try:
-        yield POSTGRES_URL, schema
-    finally:
-        asyncio.run(_execute(POSTGRES_URL, None, f'drop schema "{schema}" cascade'))
-
-
-async def _execute(url: str, schema: str | None, *statements: str) -> str | None:
-    engine = create_engine(url, schema=schema)
-    try:
-        async with engine.begin() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    except OSError as error:
-        return f"no PostgreSQL at {url}: {error}"
-    finally:
-        await engine.dispose()
-    return None
-
-
-async def _rows(url: str, schema: str | None, query: str) -> list[tuple[object, ...]]:
-    engine = create_engine(url, schema=schema)
-    try:
-        async with engine.connect() as conn:
-            return [tuple(row) for row in await conn.execute(text(query))]
-    finally:
-        await engine.dispose()
 
 
 def _seed_0007(url: str, schema: str | None) -> None:
@@ -98,12 +51,12 @@ def _seed_0007(url: str, schema: str | None) -> None:
             f"values ({number}, {'ABC'.index(school) + 1})"
             for school in schools
         ]
-    assert asyncio.run(_execute(url, schema, *statements)) is None
+    assert asyncio.run(execute_sql(url, schema, *statements)) is None
 
 
 def _held(url: str, schema: str | None) -> Held:
     rows = asyncio.run(
-        _rows(
+        rows_of(
             url,
             schema,
             "select p.aad_object_id, r.role, s.name from person_role r "
@@ -118,14 +71,14 @@ def _held(url: str, schema: str | None) -> Held:
 
 def _old_reach(url: str, schema: str | None) -> dict[str, tuple[set[str], set[str]]]:
     roles = asyncio.run(
-        _rows(
+        rows_of(
             url,
             schema,
             "select p.aad_object_id, r.role from person_role r join person p on p.id = r.person_id",
         )
     )
     schools = asyncio.run(
-        _rows(
+        rows_of(
             url,
             schema,
             "select p.aad_object_id, s.name from person_school l "
@@ -165,7 +118,7 @@ def test_0008_keeps_every_role_where_it_reached_and_makes_the_unlinked_lead_trus
         # A teacher linked to no school reached nothing and has nowhere to be held.
     }
     tables = asyncio.run(
-        _rows(
+        rows_of(
             url,
             schema,
             "select table_name from information_schema.tables where table_schema = current_schema()"
@@ -190,16 +143,16 @@ def test_0008_refuses_a_school_role_without_a_school_and_a_trust_role_at_one(
         [role.format("attendance_lead", "NULL")] * 2,
         [role.format("head", 1)] * 2,
     ):
-        assert asyncio.run(_fails(url, schema, *statements)), statements
+        assert asyncio.run(fails(url, schema, *statements)), statements
     # What may be held: a school role at a school, the trust-wide attendance lead.
     allowed = [role.format("head", 1), role.format("attendance_lead", "NULL")]
-    assert asyncio.run(_execute(url, schema, *allowed)) is None
+    assert asyncio.run(execute_sql(url, schema, *allowed)) is None
 
 
 def _seed_head(url: str, schema: str | None) -> None:
     assert (
         asyncio.run(
-            _execute(
+            execute_sql(
                 url,
                 schema,
                 "insert into trust (id, tenant_id, name, created_at) "
@@ -212,19 +165,6 @@ def _seed_head(url: str, schema: str | None) -> None:
         )
         is None
     )
-
-
-async def _fails(url: str, schema: str | None, *statements: str) -> bool:
-    engine = create_engine(url, schema=schema)
-    try:
-        async with engine.begin() as conn:
-            for statement in statements:
-                await conn.execute(text(statement))
-    except Exception as error:  # the store's integrity error, whichever driver
-        return "integrity" in type(error).__name__.lower()
-    finally:
-        await engine.dispose()
-    return False
 
 
 def test_0008_downgrade_gives_back_roles_and_schools(store_url: tuple[str, str | None]) -> None:

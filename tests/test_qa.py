@@ -18,9 +18,9 @@ from bot.connector import Connector as BotConnector
 from bot.connector import TokenProvider
 from bot.offloop import BlockingWorker
 from bot.proactive import OutboxNotifier
+from bot.scheduled.qa_reminders import send_qa_reminders
 from bot.sender import OutboxSender
 from bot.settings import Settings
-from dialogs.qa import send_qa_reminders
 from storage.conversations import save_reference
 from storage.engine import create_engine, session_factory
 from storage.imports import ImportRejected

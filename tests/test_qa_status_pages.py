@@ -12,7 +12,7 @@ from sqlalchemy import String, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dialogs.forms import new_form_id
-from dialogs.qa_status import SCHOOLS_PER_PAGE
+from dialogs.qa.status import SCHOOLS_PER_PAGE
 from storage.models import AuditEvent, Person, PersonSubject, School
 from storage.qa import QaContent, record_qa_summary
 from storage.terms import default_terms

@@ -30,16 +30,16 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import aiohttp
 import pytest
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dialogs.forms import school_today
 from storage.engine import create_engine, session_factory
 from storage.migrate import upgrade_sync
 from storage.models import CoachingSession, Delivery
@@ -192,7 +192,7 @@ async def run_crash(engine: AsyncEngine, url: str, tmp_path: Path, backend: str)
     sessions = session_factory(engine)
     world = await build_world(engine, sessions)
     # The server runs on the real clock: a session is logged for today.
-    today = school_today(datetime.now(UTC)).isoformat()
+    today = datetime.now(ZoneInfo("Europe/London")).date().isoformat()
     forms = {
         data["form_id"]: data
         for n in range(SUBMISSIONS)

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli import main as waypoint_cli
-from dialogs.digest import compose_week
+from bot.scheduled.digests import compose_week
 from storage.audit_trail import audit_trail
 from storage.digests import trust_position
 from storage.models import (

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage.attendance import ConcernDetails, raise_concern
+from storage.attendance.concerns import ConcernDetails, raise_concern
 from storage.models import SchoolAction
 from storage.visits import record_visit
 from tests.reliability import (

@@ -24,8 +24,8 @@ from sqlalchemy import text as sql
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.cli import main as waypoint_cli
-from dialogs.digest import compose_week
-from dialogs.qa import send_qa_reminders
+from bot.scheduled.digests import compose_week
+from bot.scheduled.qa_reminders import send_qa_reminders
 from storage.models import AttendanceConcern, CoachingSession, QaSummary, SchoolAction
 from tests.reliability import (
     AAD,

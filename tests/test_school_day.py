@@ -85,10 +85,11 @@ async def test_an_action_due_yesterday_in_london_is_overdue_at_half_past_midnigh
 
 
 def test_no_dialog_or_storage_module_takes_utcs_or_the_machines_date() -> None:
-    """`now.date()` is UTC's day and `date.today()` the machine's: neither is the school's."""
+    """`now.date()` and `datetime.now(UTC).date()` are UTC's day and `date.today()` the
+    machine's: none is the school's (`turn.today`, `trust_today`)."""
     root = Path(__file__).resolve().parent.parent
     found = []
-    for folder in ("dialogs", "storage"):
+    for folder in ("dialogs", "storage", "bot"):
         for path in sorted((root / folder).rglob("*.py")):
             for node in ast.walk(ast.parse(path.read_text(), str(path))):
                 if (
@@ -106,7 +107,18 @@ def test_no_dialog_or_storage_module_takes_utcs_or_the_machines_date() -> None:
 
 
 def _names(node: ast.expr, name: str) -> bool:
-    """Whether `node` is `name` or `something.name`."""
+    """Whether `node` is `name`, `something.name`, or a call of either (`datetime.now(UTC)`)."""
+    if isinstance(node, ast.Call):
+        return _names(node.func, name)
     return (isinstance(node, ast.Name) and node.id == name) or (
         isinstance(node, ast.Attribute) and node.attr == name
     )
+
+
+def test_the_source_check_sees_each_way_of_taking_utcs_date() -> None:
+    for source in ("now.date()", "turn.now.date()", "datetime.now(UTC).date()", "date.today()"):
+        [statement] = ast.parse(source).body
+        assert isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Call)
+        func = statement.value.func
+        assert isinstance(func, ast.Attribute)
+        assert _names(func.value, "now" if func.attr == "date" else "date"), source

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from storage.attendance import ConcernDetails, raise_concern
+from storage.attendance.concerns import ConcernDetails, raise_concern
 from storage.imports import import_people
 from storage.models import (
     AuditEvent,

@@ -29,8 +29,9 @@ from botbuilder.dialogs.prompts import PromptOptions
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount, ConversationAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.state import SqlStorage, StateConflict
 from storage.engine import create_engine, session_factory
-from storage.state import MAX_KEY_BYTES, MAX_KEY_LENGTH, SqlStorage, StateConflict
+from storage.state import MAX_KEY_BYTES, MAX_KEY_LENGTH
 
 TEAMS_KEY = "msteams/conversations/a:1Xyz-AbC_dEf+GhI/jKl==;messageid=1712345678901/"
 

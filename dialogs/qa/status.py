@@ -12,53 +12,23 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from cards.render import render_card
 from dialogs.forms import record_id
-from dialogs.qa import (
-    NO_SUBJECTS,
-    SCHOOL_READERS,
-    closed_text,
-    refuse,
-    subject_targets,
-    submitted_line,
-    today_period,
-    window_text,
-)
-from dialogs.registry import Registry
+from dialogs.qa.access import SCHOOL_READERS, refused
+from dialogs.qa.targets import NO_SUBJECTS, subject_targets, today_period
+from dialogs.qa.verbs import QaVerb
+from dialogs.qa.words import closed_text, submitted_line, window_text
 from dialogs.turn import Reply, Turn
-from storage.directory import Actor
-from storage.models import Role, School
+from storage.engine import AsyncSession
 from storage.qa import JUDGEMENTS, SchoolCompliance, compliance, latest_summaries
-from storage.schools import SchoolFound, SchoolNotFound, find_school
+from storage.schools import SchoolFound, SchoolNotFound, find_school, school_in_trust
 from storage.terms import QaClosed, QaOpen, Term
 
-# Heads (their school) and trust leads (any) read status; a subject lead their own.
-STATUS_READERS = frozenset({Role.head, Role.trust_lead, Role.subject_lead})
 # Schools on one card of a many-school view. A line is at most about 650 bytes of
 # card JSON as sent (a 200-character school name, its counts, its Details button),
 # so a page stays under 14 KB whatever the trust's size: well under Teams' ~28 KB
 # for a card and ~100 KB for a message.
 SCHOOLS_PER_PAGE = 20
-PAGE_VERB = "qa.status_page"
-
-
-def register(registry: Registry) -> None:
-    registry.command(
-        "qa_status",
-        title="QA status",
-        summary="Which subjects have submitted this term's QA summary, and which have not",
-        phrases=("qa status", "qa compliance", "qa summaries"),
-        private=True,
-        example="qa status [school]",
-        roles=STATUS_READERS,
-    )(status)
-    registry.verb("qa.status", private=True, roles=STATUS_READERS)(status_of_school)
-    # Previous / Next on a many-school card: the same readers as the command.
-    registry.verb(PAGE_VERB, private=True, roles=STATUS_READERS)(status_page)
-
-
 # -- pages -------------------------------------------------------------------------
 
 
@@ -148,7 +118,7 @@ async def status(turn: Turn) -> Reply:
             "text": school.name,
             "button": {
                 "title": "Show",
-                "data": {"verb": "qa.status", "school_id": school.id},
+                "data": {"verb": QaVerb.status, "school_id": school.id},
             },
         }
         for school in match.schools
@@ -189,12 +159,10 @@ async def status_of_school(turn: Turn) -> Reply:
 async def _school_status_checked(turn: Turn, school_id: int) -> Reply:
     actor = turn.actor
     async with turn.sessions() as session:
-        school = await session.get(School, school_id)
-    in_trust = school is not None and school.trust_id == actor.trust_id
-    allowed = in_trust and actor.has_role_at(school_id, SCHOOL_READERS)
-    if not allowed:
+        school = await school_in_trust(session, trust_id=actor.trust_id, school_id=school_id)
+    if school is None or not actor.has_role_at(school_id, SCHOOL_READERS):
         async with turn.sessions.begin() as session:
-            await refuse(session, actor, "qa.status", school_id=school_id)
+            await refused(session, actor, "qa.status", school_id=school_id)
         return Reply(
             text="You don't have access to that school's QA summaries: heads see their own "
             "school, trust leads every school."
@@ -248,7 +216,7 @@ async def _schools_status(turn: Turn, *, school_ids: Collection[int], page: int)
         "qa_status",
         title=f"QA summaries at {only.school_name}: {term.title}",
         note=f"{note} {only.submitted_count} of {len(only.expected)} subjects submitted.",
-        sections=_school_sections(only, turn.actor),
+        sections=_school_sections(only, turn),
     )
     return Reply(card=card)
 
@@ -265,7 +233,10 @@ def _many_schools_card(term: Term, note: str, page: Page, *, empty: str) -> Repl
     items = [
         {
             "text": f"{s.school_name}: {s.submitted_count} of {len(s.expected)} submitted",
-            "button": {"title": "Details", "data": {"verb": "qa.status", "school_id": s.school_id}},
+            "button": {
+                "title": "Details",
+                "data": {"verb": QaVerb.status, "school_id": s.school_id},
+            },
         }
         for s in page.schools
     ]
@@ -274,17 +245,17 @@ def _many_schools_card(term: Term, note: str, page: Page, *, empty: str) -> Repl
         title=f"QA summaries: {term.title}",
         note=note,
         sections=[{"heading": page.heading, "items": items, "empty": empty}],
-        pages={"verb": PAGE_VERB, "previous": page.previous, "next": page.next},
+        pages={"verb": QaVerb.status_page, "previous": page.previous, "next": page.next},
     )
     return Reply(card=card)
 
 
-def _school_sections(school: SchoolCompliance, actor: Actor) -> list[dict[str, Any]]:
+def _school_sections(school: SchoolCompliance, turn: Turn) -> list[dict[str, Any]]:
     submitted = [
         {
-            "text": f"{subject}: {submitted_line(line, actor)}, "
+            "text": f"{subject}: {submitted_line(line, turn.actor, turn.zone)}, "
             f"{JUDGEMENTS.get(line.judgement, line.judgement)}",
-            "button": {"title": "View", "data": {"verb": "qa.show", "summary_id": line.id}},
+            "button": {"title": "View", "data": {"verb": QaVerb.show, "summary_id": line.id}},
         }
         for subject, line in sorted(school.submitted.items())
     ]
@@ -332,7 +303,7 @@ async def _my_status(turn: Turn) -> Reply:
                     "button": {
                         "title": "Submit",
                         "data": {
-                            "verb": "qa.open",
+                            "verb": QaVerb.open,
                             "school_id": target.school_id,
                             "subject": target.subject,
                         },
@@ -342,8 +313,11 @@ async def _my_status(turn: Turn) -> Reply:
         else:
             items.append(
                 {
-                    "text": f"{target.title}: {submitted_line(line, actor)}",
-                    "button": {"title": "View", "data": {"verb": "qa.show", "summary_id": line.id}},
+                    "text": f"{target.title}: {submitted_line(line, actor, turn.zone)}",
+                    "button": {
+                        "title": "View",
+                        "data": {"verb": QaVerb.show, "summary_id": line.id},
+                    },
                 }
             )
     card = render_card(

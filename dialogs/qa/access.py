@@ -1,0 +1,39 @@
+"""Who submits and reads QA summaries, and what a refusal leaves on the trail."""
+
+from __future__ import annotations
+
+from storage.audit import record_refusal
+from storage.directory import Actor
+from storage.engine import AsyncSession
+from storage.models import QaSummary, Role
+from storage.schools import school_in_trust
+
+SUBMITTERS = frozenset({Role.subject_lead})
+# Who reads a school's summaries and status: its head, and trust leads.
+SCHOOL_READERS = frozenset({Role.head, Role.trust_lead})
+# Heads (their school) and trust leads (any) read status; a subject lead their own.
+STATUS_READERS = frozenset({Role.head, Role.trust_lead, Role.subject_lead})
+
+NOT_YOURS = (
+    "You don't have access to submit a QA summary for that subject and school: "
+    "subject leads submit for the subjects they lead at their own schools."
+)
+
+
+def may_read(actor: Actor, row: QaSummary) -> bool:
+    """The author, the head of the summary's school, trust leads."""
+    if actor.trust_id != row.trust_id:
+        return False
+    return row.author_id == actor.person_id or actor.has_role_at(row.school_id, SCHOOL_READERS)
+
+
+async def refused(
+    session: AsyncSession, actor: Actor, action: str, *, school_id: int | None
+) -> None:
+    """Keep a refusal on the trail; only a school of the actor's trust is named in it."""
+    school = (
+        await school_in_trust(session, trust_id=actor.trust_id, school_id=school_id)
+        if school_id is not None
+        else None
+    )
+    await record_refusal(session, actor, action, school_id=school.id if school else None)
