@@ -173,15 +173,16 @@ FORM_VERBS: dict[str, FormVerb] = {
     "attendance.update": FormVerb(
         "attendance_lead",
         _concern_update,
-        # What was done, the stage moved, the next review set.
-        {"concern_event": 3},
+        # The card's own record (stored once, storage/forms.py), and its entries:
+        # what was done, the stage moved, the next review set.
+        {"concern_change": 1, "concern_event": 3},
         "Concern updated",
         ("Already saved",),
     ),
     "attendance.close": FormVerb(
         "attendance_lead",
         _concern_close,
-        {"concern_event": 1},
+        {"concern_change": 1, "concern_event": 1},
         "Concern closed",
         ("Already closed", "was closed on"),
     ),
