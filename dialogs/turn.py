@@ -34,7 +34,7 @@ class Notifier(Protocol):
 
     Given the `session` of the transaction that stores what the notice tells of, the
     notice is queued in it: a crash leaves both or neither, never a record whose
-    notice is lost.
+    notice is lost. As written here it sends nothing (a dialog called without the edge).
     """
 
     async def notify(
@@ -46,21 +46,12 @@ class Notifier(Protocol):
         kind: str = "notice",
         key: str | None = None,
         session: AsyncSession | None = None,
-    ) -> None: ...
-
-
-class _NoNotifier:
-    async def notify(
-        self,
-        *,
-        trust_id: int,
-        person_id: int,
-        reply: Reply,
-        kind: str = "notice",
-        key: str | None = None,
-        session: AsyncSession | None = None,
     ) -> None:
         return None
+
+
+class _NoNotifier(Notifier):
+    pass
 
 
 @dataclass

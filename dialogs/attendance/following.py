@@ -3,7 +3,9 @@ the close card, each applied once however often it arrives."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import date, timedelta
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -105,7 +107,9 @@ async def _update_form(
     return Reply(card=card)
 
 
-async def _close_form(session: AsyncSession, row: AttendanceConcern, view: FormView) -> Reply:
+async def _close_form(
+    session: AsyncSession, turn: Turn, row: AttendanceConcern, view: FormView
+) -> Reply:
     card = render_card(
         "attendance_close_form",
         verbs=AttendanceVerb,
@@ -203,46 +207,79 @@ async def _applied_before(
     return await concern_card(session, turn, row, title=title, subtitle=subtitle)
 
 
-async def update(turn: Turn) -> Reply:
-    submission = UPDATE_FORM.read(turn)
+F = TypeVar("F", UpdateForm, CloseForm)
+
+
+async def _apply_card(
+    turn: Turn,
+    card: CardForm[F],
+    *,
+    kind: str,
+    check: Callable[[Submission[F], AttendanceConcern, date], None],
+    draw: Callable[[AsyncSession, Turn, AttendanceConcern, FormView], Awaitable[Reply]],
+    apply: Callable[[AsyncSession, Turn, AttendanceConcern, Submission[F], F], Awaitable[bool]],
+    done: str,
+) -> Reply:
+    """An update or close card, from the submit to the answer, in one transaction."""
+    submission = card.read(turn)
     if isinstance(submission, Reply):
         return submission
-    today = turn.today
     async with turn.sessions.begin() as session:
-        found = await followable(session, turn, "attendance.update")
+        found = await followable(session, turn, f"attendance.{kind}")
         if isinstance(found, Reply):
             return found
-        before = await _applied_before(session, turn, found, submission, kind="update")
+        before = await _applied_before(session, turn, found, submission, kind=kind)
         if before is not None:
             return before
         if found.status != OPEN:
             return _closed_already(turn, found)
-        _check_update(submission, found, today)
+        check(submission, found, turn.today)
         form = submission.form
         if form is None or not submission.valid:
-            return await _update_form(session, turn, found, submission.view())
+            return await draw(session, turn, found, submission.view())
         try:
-            applied = await update_concern(
-                session,
-                row=found,
-                by=turn.actor.person_id,
-                form_id=submission.form_id,
-                change=ConcernUpdate(
-                    stage=form.stage,
-                    action_on=(form.action_on or today) if form.action else None,
-                    action=form.action,
-                    next_review_on=form.next_review_on,
-                ),
-                at=turn.now,
-            )
+            applied = await apply(session, turn, found, submission, form)
         except ChangeTaken:
-            return UPDATE_FORM.out_of_date
+            return card.out_of_date
         if not applied:
             # Another replica applied this card a moment ago.
-            again = await _applied_before(session, turn, found, submission, kind="update")
+            again = await _applied_before(session, turn, found, submission, kind=kind)
             assert again is not None
             return again
-        return await concern_card(session, turn, found, title="Concern updated", good=True)
+        return await concern_card(session, turn, found, title=done, good=True)
+
+
+async def update(turn: Turn) -> Reply:
+    async def apply(
+        session: AsyncSession,
+        turn: Turn,
+        row: AttendanceConcern,
+        submission: Submission[UpdateForm],
+        form: UpdateForm,
+    ) -> bool:
+        return await update_concern(
+            session,
+            row=row,
+            by=turn.actor.person_id,
+            form_id=submission.form_id,
+            change=ConcernUpdate(
+                stage=form.stage,
+                action_on=(form.action_on or turn.today) if form.action else None,
+                action=form.action,
+                next_review_on=form.next_review_on,
+            ),
+            at=turn.now,
+        )
+
+    return await _apply_card(
+        turn,
+        UPDATE_FORM,
+        kind="update",
+        check=_check_update,
+        draw=_update_form,
+        apply=apply,
+        done="Concern updated",
+    )
 
 
 async def closing(turn: Turn) -> Reply:
@@ -253,40 +290,39 @@ async def closing(turn: Turn) -> Reply:
         if found.status != OPEN:
             return _closed_already(turn, found)
         await record_view(session, actor=turn.actor, concern=found, action="attendance.closing")
-        return await _close_form(session, found, CLOSE_FORM.blank())
+        return await _close_form(session, turn, found, CLOSE_FORM.blank())
 
 
 async def close(turn: Turn) -> Reply:
-    submission = CLOSE_FORM.read(turn)
-    if isinstance(submission, Reply):
-        return submission
-    async with turn.sessions.begin() as session:
-        found = await followable(session, turn, "attendance.close")
-        if isinstance(found, Reply):
-            return found
-        before = await _applied_before(session, turn, found, submission, kind="close")
-        if before is not None:
-            return before
-        if found.status != OPEN:
-            return _closed_already(turn, found)
-        form = submission.form
-        if form is None or not submission.valid:
-            return await _close_form(session, found, submission.view())
-        try:
-            applied = await close_concern(
-                session,
-                row=found,
-                by=turn.actor.person_id,
-                form_id=submission.form_id,
-                outcome=form.outcome,
-                note=form.note,
-                at=turn.now,
-            )
-        except ChangeTaken:
-            return CLOSE_FORM.out_of_date
-        if not applied:
-            # Another replica applied this card a moment ago.
-            again = await _applied_before(session, turn, found, submission, kind="close")
-            assert again is not None
-            return again
-        return await concern_card(session, turn, found, title="Concern closed", good=True)
+    async def apply(
+        session: AsyncSession,
+        turn: Turn,
+        row: AttendanceConcern,
+        submission: Submission[CloseForm],
+        form: CloseForm,
+    ) -> bool:
+        return await close_concern(
+            session,
+            row=row,
+            by=turn.actor.person_id,
+            form_id=submission.form_id,
+            outcome=form.outcome,
+            note=form.note,
+            at=turn.now,
+        )
+
+    def nothing_more(
+        submission: Submission[CloseForm], row: AttendanceConcern, today: date
+    ) -> None:
+        # The close card's model says all there is to check.
+        return None
+
+    return await _apply_card(
+        turn,
+        CLOSE_FORM,
+        kind="close",
+        check=nothing_more,
+        draw=_close_form,
+        apply=apply,
+        done="Concern closed",
+    )
