@@ -24,7 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.results import Figure, Results
 from bench.stores import STORES, StoreMissing, migrated_store
-from bench.synthetic import SyntheticTrust, TrustShape, generate_trust
+from bench.synthetic import SyntheticTrust, generate_trust
+from bench.synthetic_shape import TrustShape
 from bot.scheduled.digests import compose_week
 from storage.engine import session_factory
 from storage.models import AttendanceConcern, CoachingSession, Delivery, QaSummary, SchoolAction

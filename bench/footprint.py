@@ -31,7 +31,7 @@ from bench.store import (
     prepare_demo_store,
     write_template,
 )
-from bench.turns import MESSAGES, loopback_connector, post_once, posted_count
+from bench.turn_servers import MESSAGES, loopback_connector, post_once, posted_count
 
 SECTION = "footprint"
 MIB = 1024

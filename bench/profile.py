@@ -29,8 +29,9 @@ from bench import wrk
 from bench.procs import venv_command
 from bench.store import category_activity, coaching_submit, prepare_demo_store, write_template
 from bench.stores import migrated_store
-from bench.synthetic import TrustShape, generate_trust
-from bench.turns import loopback_connector, waypoint_server
+from bench.synthetic import generate_trust
+from bench.synthetic_shape import TrustShape
+from bench.turn_servers import loopback_connector, waypoint_server
 from bot.scheduled.digests import compose_week
 from storage.engine import session_factory
 

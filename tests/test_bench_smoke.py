@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from bench import delivery, digests, footprint, turns
+from bench import delivery, digests, footprint, turn_measure, turn_servers, turns
 from bench.__main__ import main as bench_main
 from bench.results import Results, table
 from bench.store import (
@@ -51,37 +51,39 @@ def test_each_server_answers_the_benchmarks_activities(tmp_path: Path) -> None:
     """Without wrk: the relay, the echo bot and `waypoint serve` each answer one of
     the activities the load runs send, and the reply reaches the loopback connector."""
     store = prepare_demo_store(tmp_path / "store")
-    with turns.loopback_connector(tmp_path) as connector:
+    with turn_servers.loopback_connector(tmp_path) as connector:
         service_url = connector.url + "/"
-        with turns.python_bench_server("relay", tmp_path) as relay:
-            status, _ = turns.post_once(relay, fill(echo_activity(service_url), "1" * 32))
+        with turn_servers.python_bench_server("relay", tmp_path) as relay:
+            status, _ = turn_servers.post_once(relay, fill(echo_activity(service_url), "1" * 32))
             assert status == 201
-        with turns.python_bench_server("echo", tmp_path) as echo:
-            status, _ = turns.post_once(echo, fill(echo_activity(service_url), "2" * 32))
+        with turn_servers.python_bench_server("echo", tmp_path) as echo:
+            status, _ = turn_servers.post_once(echo, fill(echo_activity(service_url), "2" * 32))
             assert status in (200, 201)
             # botbuilder 4.17.1's known fault, which the benchmark reports.
-            status, _ = turns.post_once(
+            status, _ = turn_servers.post_once(
                 echo, fill(echo_activity(service_url, expect_replies=True), "3" * 32)
             )
             assert status == 500
-        assert turns.settled(lambda: turns.posted_count(connector)) == 2
+        assert turn_measure.settled(lambda: turn_servers.posted_count(connector)) == 2
 
-        with turns.waypoint_server(store, tmp_path, "waypoint") as waypoint:
-            status, _ = turns.post_once(waypoint, fill(category_activity(service_url), "4" * 32))
+        with turn_servers.waypoint_server(store, tmp_path, "waypoint") as waypoint:
+            status, _ = turn_servers.post_once(
+                waypoint, fill(category_activity(service_url), "4" * 32)
+            )
             assert status == 201
             sessions_before = coaching_sessions(store)
-            status, _ = turns.post_once(
+            status, _ = turn_servers.post_once(
                 waypoint, fill(coaching_submit(store, service_url), "5" * 32)
             )
             assert status == 201
             assert coaching_sessions(store) == sessions_before + 1
-            status, body = turns.post_once(
+            status, body = turn_servers.post_once(
                 waypoint, fill(category_activity(service_url, expect_replies=True), "6" * 32)
             )
             assert status == 200
             card = json.loads(body)["activities"][0]["attachments"][0]["content"]
             assert "Oakfield Primary" in json.dumps(card)
-        assert turns.settled(lambda: turns.posted_count(connector)) == 4
+        assert turn_measure.settled(lambda: turn_servers.posted_count(connector)) == 4
 
 
 @needs_wrk
