@@ -45,3 +45,20 @@ def test_the_check_sees_a_query_in_a_dialog() -> None:
     source = "async def f(session):\n    return await session.get(School, 1)\n"
     assert session_queries(source) == [2]
     assert session_queries("async def f(session):\n    await record(session)\n") == []
+
+
+# One module, one job: past this a module is doing several (migrations and tests,
+# which are long lists of steps and cases, aside).
+MAX_MODULE_LINES = 400
+SOURCE = ("bot", "dialogs", "storage", "cards", "manifest", "bench")
+
+
+def test_no_source_module_is_over_400_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): lines
+        for folder in SOURCE
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        if "migrations" not in path.parts
+        and (lines := len(path.read_text().splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
