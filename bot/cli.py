@@ -209,7 +209,7 @@ def cmd_framework_set(args: argparse.Namespace) -> int:
 
 
 def cmd_terms_set(args: argparse.Namespace) -> int:
-    from storage.imports import ImportRejected, read_csv_file
+    from storage.csv_rows import ImportRejected, read_csv_file
     from storage.terms import set_terms
 
     settings = _settings()
@@ -333,7 +333,8 @@ def cmd_digest_run(args: argparse.Namespace) -> int:
 
 def _import(kind: str) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
-        from storage.imports import ImportRejected, import_people, import_schools, read_csv_file
+        from storage.csv_rows import ImportRejected, read_csv_file
+        from storage.imports import import_people, import_schools
 
         importer = import_schools if kind == "schools" else import_people
         settings = _settings()

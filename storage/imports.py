@@ -35,14 +35,11 @@ The import functions flush but never commit: the caller owns the transaction.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 import unicodedata
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from pydantic import (
@@ -50,7 +47,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     field_validator,
     model_validator,
 )
@@ -59,6 +55,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import lazyload
 from sqlalchemy.orm.attributes import set_committed_value
 
+from storage.csv_rows import ImportRejected, RowError, csv_lines, parse_rows, quoted, repeats
 from storage.models import Person, PersonRole, PersonSubject, Role, School, Trust
 from storage.people_roles import (
     FOR_THE_TRUST,
@@ -102,23 +99,6 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s.]+(\.[^@\s.]+)+")
 
 
 @dataclass(frozen=True)
-class RowError:
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}"
-
-
-class ImportRejected(Exception):
-    """The file was not imported, because of these problems; nothing was written."""
-
-    def __init__(self, errors: Iterable[RowError]) -> None:
-        self.errors: list[RowError] = sorted(errors, key=lambda error: error.line)
-        super().__init__("\n".join(str(error) for error in self.errors))
-
-
-@dataclass(frozen=True)
 class ImportReport:
     created: int
     updated: int
@@ -126,15 +106,6 @@ class ImportReport:
 
     def __str__(self) -> str:
         return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
-
-
-def read_csv_file(path: Path) -> str:
-    """The text of a CSV file saved as UTF-8, with or without a byte order mark.
-
-    Raises UnicodeDecodeError for anything else, such as Excel's plain "CSV", which is
-    Windows-1252: the fix is to save the file as "CSV UTF-8 (comma delimited)".
-    """
-    return path.read_text(encoding="utf-8-sig")
 
 
 # --- what a row may say ----------------------------------------------------------------
@@ -192,10 +163,6 @@ def _items(value: str) -> list[str]:
         if item and item.casefold() not in items:
             items[item.casefold()] = item
     return list(items.values())
-
-
-def _quoted(values: Iterable[str]) -> str:
-    return ", ".join(repr(value) for value in values)
 
 
 Urn = Annotated[str, Field(min_length=1), AfterValidator(_urn)]
@@ -263,7 +230,7 @@ class PersonRow(BaseModel):
                 parsed[RoleItem(role, urn)] = None
         if unknown:
             noun = "role" if len(unknown) == 1 else "roles"
-            problems.insert(0, f"unknown {noun} {_quoted(unknown)} (roles are: {', '.join(Role)})")
+            problems.insert(0, f"unknown {noun} {quoted(unknown)} (roles are: {', '.join(Role)})")
         if problems:
             raise ValueError("; ".join(problems))
         return tuple(parsed)
@@ -309,125 +276,6 @@ class PersonRow(BaseModel):
 # --- reading and checking a file -------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Line:
-    number: int
-    cells: dict[str, str]
-
-
-RowT = TypeVar("RowT", bound=BaseModel)
-
-
-def _lines(csv_text: str, columns: Sequence[str]) -> tuple[list[_Line], list[RowError]]:
-    """The data lines of the file by column name, and the lines that do not fit the header.
-
-    Header problems reject the file at once: without a trustworthy header no row can
-    be read.
-    """
-    # A Mac and a Windows spreadsheet can spell "Zoë" with different code points;
-    # one form keeps names comparable and a re-import a no-op.
-    text = unicodedata.normalize("NFC", csv_text.removeprefix("\ufeff"))
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    lines: list[_Line] = []
-    errors: list[RowError] = []
-    ended = 0
-    try:
-        for cells in reader:
-            # A quoted value may span lines: a row starts just after the previous one ended.
-            number, ended = ended + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if header is None:
-                header = [cell.strip().casefold() for cell in cells]
-                problems = _header_problems(header, columns)
-                if problems:
-                    raise ImportRejected(RowError(number, problem) for problem in problems)
-                continue
-            # Spreadsheets often pad rows with empty cells past the last column.
-            if len(cells) < len(header) or any(cell.strip() for cell in cells[len(header) :]):
-                errors.append(
-                    RowError(
-                        number, f"has {len(cells)} values but the header has {len(header)} columns"
-                    )
-                )
-                continue
-            lines.append(_Line(number, dict(zip(header, cells[: len(header)], strict=True))))
-    except csv.Error as error:
-        raise ImportRejected([RowError(ended + 1, f"cannot be read as CSV: {error}")]) from error
-    if header is None:
-        raise ImportRejected(
-            [RowError(1, f"the file is empty: it needs the header line {','.join(columns)}")]
-        )
-    return lines, errors
-
-
-def _header_problems(header: list[str], columns: Sequence[str]) -> list[str]:
-    expected = ",".join(columns)
-    if len(header) == 1 and any(separator in header[0] for separator in (";", "\t")):
-        return [f"columns must be separated by commas: the header should be {expected}"]
-    problems = [f"column {place} has no name" for place, name in enumerate(header, 1) if not name]
-    repeated = sorted({name for name in header if name and header.count(name) > 1})
-    if repeated:
-        problems.append(f"column {_quoted(repeated)} appears more than once")
-    unknown = [name for name in dict.fromkeys(header) if name and name not in columns]
-    if unknown:
-        problems.append(f"unknown column {_quoted(unknown)} (the header should be {expected})")
-    missing = [name for name in columns if name not in header]
-    if missing:
-        problems.append(f"missing column {_quoted(missing)} (the header should be {expected})")
-    return problems
-
-
-def _rows(lines: list[_Line], model: type[RowT]) -> tuple[list[tuple[int, RowT]], list[RowError]]:
-    rows: list[tuple[int, RowT]] = []
-    errors: list[RowError] = []
-    for line in lines:
-        try:
-            rows.append((line.number, model.model_validate(line.cells)))
-        except ValidationError as error:
-            errors.extend(RowError(line.number, reason) for reason in _reasons(error))
-    return rows, errors
-
-
-def _reasons(error: ValidationError) -> list[str]:
-    """Pydantic's findings in the words of someone fixing a spreadsheet."""
-    reasons = []
-    for detail in error.errors():
-        location = detail["loc"]
-        column = str(location[0]) if location else None
-        # An item of a `;` list is named by its value, its position means nothing to anyone.
-        named = f"{column} {detail['input']!r}" if len(location) > 1 else column
-        context = detail.get("ctx", {})
-        kind = detail["type"]
-        if kind in ("missing", "string_too_short"):
-            reasons.append(f"{column} is required")
-        elif kind == "string_too_long":
-            reasons.append(f"{named} is longer than {context['max_length']} characters")
-        elif kind == "value_error":
-            reason = str(context["error"])
-            reasons.append(f"{column}: {reason}" if column else reason)
-        else:
-            reasons.append(f"{named}: {detail['msg']}" if column else detail["msg"])
-    return reasons
-
-
-def _repeats(
-    rows: list[tuple[int, RowT]], column: str, value_of: Callable[[RowT], str]
-) -> list[RowError]:
-    first_line: dict[str, int] = {}
-    errors = []
-    for line, row in rows:
-        value = value_of(row)
-        if value in first_line:
-            errors.append(
-                RowError(line, f"{column}: {value!r} is already on line {first_line[value]}")
-            )
-        else:
-            first_line[value] = line
-    return errors
-
-
 async def _require_trust(session: AsyncSession, trust_id: int) -> None:
     if await session.get(Trust, trust_id) is None:
         raise ValueError(f"there is no trust with id {trust_id}")
@@ -439,9 +287,9 @@ async def _require_trust(session: AsyncSession, trust_id: int) -> None:
 async def import_schools(session: AsyncSession, *, trust_id: int, csv_text: str) -> ImportReport:
     """Create or update the trust's schools from a `urn,name,phase,hub` file."""
     await _require_trust(session, trust_id)
-    lines, errors = _lines(csv_text, SCHOOL_COLUMNS)
-    rows, row_errors = _rows(lines, SchoolRow)
-    errors += row_errors + _repeats(rows, "urn", lambda row: row.urn)
+    lines, errors = csv_lines(csv_text, SCHOOL_COLUMNS)
+    rows, row_errors = parse_rows(lines, SchoolRow)
+    errors += row_errors + repeats(rows, "urn", lambda row: row.urn)
     if errors:
         raise ImportRejected(errors)
 
@@ -477,11 +325,11 @@ async def import_people(session: AsyncSession, *, trust_id: int, csv_text: str) 
     """Create or update the trust's people from an
     `aad_object_id,email,display_name,roles,schools,subjects` file."""
     await _require_trust(session, trust_id)
-    lines, errors = _lines(csv_text, PERSON_COLUMNS)
-    rows, row_errors = _rows(lines, PersonRow)
+    lines, errors = csv_lines(csv_text, PERSON_COLUMNS)
+    rows, row_errors = parse_rows(lines, PersonRow)
     errors += row_errors
-    errors += _repeats(rows, "aad_object_id", lambda row: row.aad_object_id)
-    errors += _repeats(rows, "email", lambda row: row.email.casefold())
+    errors += repeats(rows, "aad_object_id", lambda row: row.aad_object_id)
+    errors += repeats(rows, "email", lambda row: row.email.casefold())
 
     school_ids = await _school_ids_by_urn(session, trust_id)
     for line, row in rows:

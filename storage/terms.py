@@ -26,7 +26,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 from sqlalchemy import delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.imports import ImportRejected, RowError, _lines, _rows
+from storage.csv_rows import ImportRejected, RowError, csv_lines, parse_rows
 from storage.models import TermDate, Trust
 
 TERM_COLUMNS = ("academic_year", "term", "starts", "ends")
@@ -364,8 +364,8 @@ async def set_terms(session: AsyncSession, *, trust_id: int, csv_text: str) -> T
     """
     if await session.get(Trust, trust_id) is None:
         raise ValueError(f"there is no trust with id {trust_id}")
-    lines, errors = _lines(csv_text, TERM_COLUMNS)
-    rows, row_errors = _rows(lines, TermRow)
+    lines, errors = csv_lines(csv_text, TERM_COLUMNS)
+    rows, row_errors = parse_rows(lines, TermRow)
     errors += row_errors + _year_problems(rows)
     if errors:
         raise ImportRejected(errors)

@@ -11,15 +11,9 @@ from sqlalchemy import String, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage import imports
+from storage.csv_rows import ImportRejected, RowError, read_csv_file
 from storage.directory import add_trust
-from storage.imports import (
-    ImportRejected,
-    ImportReport,
-    RowError,
-    import_people,
-    import_schools,
-    read_csv_file,
-)
+from storage.imports import ImportReport, import_people, import_schools
 from storage.models import Person, PersonRole, PersonSubject, School
 
 Sessions = async_sessionmaker[AsyncSession]

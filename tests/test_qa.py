@@ -22,8 +22,8 @@ from bot.scheduled.qa_reminders import send_qa_reminders
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from storage.conversations import save_reference
+from storage.csv_rows import ImportRejected
 from storage.engine import create_engine, session_factory
-from storage.imports import ImportRejected
 from storage.models import (
     AuditEvent,
     Person,
