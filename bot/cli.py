@@ -334,7 +334,8 @@ def cmd_digest_run(args: argparse.Namespace) -> int:
 def _import(kind: str) -> Callable[[argparse.Namespace], int]:
     def command(args: argparse.Namespace) -> int:
         from storage.csv_rows import ImportRejected, read_csv_file
-        from storage.imports import import_people, import_schools
+        from storage.imports.people import import_people
+        from storage.imports.schools import import_schools
 
         importer = import_schools if kind == "schools" else import_people
         settings = _settings()
