@@ -25,6 +25,7 @@ from typing import Any, cast
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.academic_calendar import academic_year_of, default_terms
 from storage.attendance.rules import CONCERN_TYPES, STAGES, VULNERABLE_GROUPS
 from storage.directory import add_trust, every_role_at_every_school
 from storage.models import (
@@ -45,7 +46,6 @@ from storage.models import (
     SchoolCategorisation,
 )
 from storage.qa import EVIDENCE
-from storage.terms import academic_year_of, default_terms
 
 SUBJECTS = (
     "English",

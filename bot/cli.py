@@ -210,7 +210,7 @@ def cmd_framework_set(args: argparse.Namespace) -> int:
 
 def cmd_terms_set(args: argparse.Namespace) -> int:
     from storage.csv_rows import ImportRejected, read_csv_file
-    from storage.terms import set_terms
+    from storage.term_dates import set_terms
 
     settings = _settings()
     path = Path(args.file)
