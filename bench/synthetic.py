@@ -27,6 +27,7 @@ from bench.synthetic_history import TrustHistory, add_school_history, school_day
 from bench.synthetic_people import add_schools, add_staff, add_trust_people
 from bench.synthetic_rows import Rows
 from bench.synthetic_shape import TrustShape
+from storage.academic_calendar import academic_year_of, default_terms
 from storage.directory import add_trust
 from storage.models import (
     ActionEvent,
@@ -44,7 +45,6 @@ from storage.models import (
     SchoolAction,
     SchoolCategorisation,
 )
-from storage.terms import academic_year_of, default_terms
 
 # The tables whose ids are chosen here.
 KEYED: tuple[type[Base], ...] = (

@@ -19,6 +19,7 @@ from decimal import Decimal
 from bench.synthetic_people import Staff
 from bench.synthetic_rows import Rows
 from bench.synthetic_shape import TrustShape
+from storage.academic_calendar import Term
 from storage.attendance.rules import CONCERN_TYPES, STAGES, VULNERABLE_GROUPS
 from storage.models import (
     ActionEvent,
@@ -30,7 +31,6 @@ from storage.models import (
     SchoolCategorisation,
 )
 from storage.qa import EVIDENCE
-from storage.terms import Term
 
 
 @dataclass(frozen=True)

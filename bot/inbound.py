@@ -143,8 +143,8 @@ def read_envelope(body: dict[str, Any]) -> Envelope:
 # -- step 2: the whole activity, once the request is authenticated ----------------
 
 
-# Bounds below are the store's (storage/models.py): the redelivery guard and the
-# conversation references keep these values, and PostgreSQL refuses longer ones.
+# Bounds below are the store's (storage/models/conversations.py): the redelivery guard
+# and the conversation references keep these values, and PostgreSQL refuses longer ones.
 class _Account(BaseModel):
     model_config = ConfigDict(extra="allow")
     id: str = Field(min_length=1, max_length=512)

@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.categories import record_categorisation
+from storage.csv_rows import read_csv_file
 from storage.directory import add_trust
-from storage.imports import import_people, import_schools, read_csv_file
+from storage.imports.people import import_people
+from storage.imports.schools import import_schools
 from storage.models import School, Trust
 
 DEMO_TENANT_ID = "6b3c1d2e-0000-4000-8000-000000000001"

@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.academic_calendar import QaOpen
 from storage.attendance.counts import attendance_counts
 from storage.categories import current_categorisations, framework_categories
 from storage.coaching.coverage import coaching_coverage
@@ -31,7 +32,7 @@ from storage.models import (
     Trust,
 )
 from storage.qa import compliance
-from storage.terms import QaOpen, qa_period
+from storage.terms import qa_period
 
 # QA compliance below this share, in the last weeks of term, needs attention.
 QA_ATTENTION_SHARE = 0.8

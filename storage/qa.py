@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.academic_calendar import Term
 from storage.forms import store_once
 from storage.models import (
     Person,
@@ -28,7 +29,6 @@ from storage.models import (
     Role,
     School,
 )
-from storage.terms import Term
 
 EVIDENCE = {
     "deep_dive": "Deep dive",

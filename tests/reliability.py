@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import Waypoint
 from bot.logs import JsonFormatter, TextFormatter
 from bot.settings import Settings
+from storage.academic_calendar import QaOpen
 from storage.actions import Rag
 from storage.attendance.concerns import ConcernDetails, raise_concern
 from storage.categories import record_categorisation
@@ -43,7 +44,7 @@ from storage.models import (
 )
 from storage.qa import QaContent, record_qa_summary
 from storage.strands import active_strands
-from storage.terms import QaOpen, qa_period
+from storage.terms import qa_period
 from storage.visits import record_visit
 from tests.support import (
     OTHER_TENANT,

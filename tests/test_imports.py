@@ -10,16 +10,20 @@ import pytest
 from sqlalchemy import String, event, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from storage import imports
+from storage.csv_rows import ImportRejected, RowError, read_csv_file
 from storage.directory import add_trust
-from storage.imports import (
-    ImportRejected,
-    ImportReport,
-    RowError,
-    import_people,
-    import_schools,
-    read_csv_file,
+from storage.imports import ImportReport
+from storage.imports.people import import_people
+from storage.imports.rows import (
+    DISPLAY_NAME_MAX,
+    EMAIL_MAX,
+    HUB_MAX,
+    PERSON_COLUMNS,
+    SCHOOL_NAME_MAX,
+    SCHOOL_PHASES,
+    SUBJECT_MAX,
 )
+from storage.imports.schools import import_schools
 from storage.models import Person, PersonRole, PersonSubject, School
 
 Sessions = async_sessionmaker[AsyncSession]
@@ -300,7 +304,7 @@ async def test_a_header_alone_is_an_empty_import(sessions: Sessions) -> None:
     assert await run(sessions, import_schools, trust, "urn,name,phase,hub\r\n") == ImportReport(
         0, 0, 0
     )
-    assert await run(sessions, import_people, trust, ",".join(imports.PERSON_COLUMNS)) == (
+    assert await run(sessions, import_people, trust, ",".join(PERSON_COLUMNS)) == (
         ImportReport(0, 0, 0)
     )
 
@@ -409,12 +413,12 @@ def test_length_limits_match_the_columns() -> None:
         assert column_type.length is not None
         return column_type.length
 
-    assert length(School.name) == imports.SCHOOL_NAME_MAX
-    assert length(School.hub) == imports.HUB_MAX
-    assert length(Person.email) == imports.EMAIL_MAX
-    assert length(Person.display_name) == imports.DISPLAY_NAME_MAX
-    assert length(PersonSubject.subject) == imports.SUBJECT_MAX
-    assert max(len(phase) for phase in imports.SCHOOL_PHASES) <= length(School.phase)
+    assert length(School.name) == SCHOOL_NAME_MAX
+    assert length(School.hub) == HUB_MAX
+    assert length(Person.email) == EMAIL_MAX
+    assert length(Person.display_name) == DISPLAY_NAME_MAX
+    assert length(PersonSubject.subject) == SUBJECT_MAX
+    assert max(len(phase) for phase in SCHOOL_PHASES) <= length(School.phase)
 
 
 # --- people ----------------------------------------------------------------------------

@@ -6,7 +6,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from storage.imports import ImportReport, import_people, import_schools
+from storage.imports import ImportReport
+from storage.imports.people import import_people
+from storage.imports.schools import import_schools
 from storage.models import Person, PersonRole, School
 from tests.test_imports import (
     SCHOOLS,

@@ -21,9 +21,10 @@ from bot.proactive import OutboxNotifier
 from bot.scheduled.qa_reminders import send_qa_reminders
 from bot.sender import OutboxSender
 from bot.settings import Settings
+from storage.academic_calendar import QaClosed, QaOpen
 from storage.conversations import save_reference
+from storage.csv_rows import ImportRejected
 from storage.engine import create_engine, session_factory
-from storage.imports import ImportRejected
 from storage.models import (
     AuditEvent,
     Person,
@@ -32,7 +33,8 @@ from storage.models import (
     QaSummary,
     TermDate,
 )
-from storage.terms import QaClosed, QaOpen, qa_period, set_terms
+from storage.term_dates import set_terms
+from storage.terms import qa_period
 from tests.support import (
     BOT_ID,
     HEAD,
@@ -663,9 +665,9 @@ async def test_status_reads_a_whole_trust_in_the_same_few_queries_however_many_s
 ) -> None:
     from sqlalchemy import event
 
+    from storage.academic_calendar import default_terms
     from storage.models import School
     from storage.qa import compliance
-    from storage.terms import default_terms
 
     seeded = await seed_qa(sessions)
     autumn = default_terms(2026)[0]

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dialogs.forms import new_form_id
 from dialogs.qa.status import SCHOOLS_PER_PAGE
+from storage.academic_calendar import default_terms
 from storage.models import AuditEvent, Person, PersonSubject, School
 from storage.qa import QaContent, record_qa_summary
-from storage.terms import default_terms
 from tests.support import HEAD, SUBJECT_LEAD, TEACHER, TRUST_LEAD, card_text, cards_in, role_rows
 from tests.support import seed_trust as seed_small_trust
 from tests.test_qa import IN_AUTUMN_WINDOW, press, say, waypoint_at

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage.attendance.concerns import ConcernDetails, raise_concern
-from storage.imports import import_people
+from storage.imports.people import import_people
 from storage.models import (
     AuditEvent,
     Person,

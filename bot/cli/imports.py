@@ -30,7 +30,9 @@ def add_commands(commands: Commands) -> None:
 def _import(kind: Kind) -> Handler:
     @command
     def import_csv(call: Call) -> str:
-        from storage.imports import ImportRejected, import_people, import_schools, read_csv_file
+        from storage.csv_rows import ImportRejected, read_csv_file
+        from storage.imports.people import import_people
+        from storage.imports.schools import import_schools
 
         importer = import_schools if kind == "schools" else import_people
         csv_text = call.read(read_csv_file)

@@ -53,8 +53,8 @@ def add_commands(commands: Commands) -> None:
 
 @command
 def terms_set(call: Call) -> str:
-    from storage.imports import ImportRejected, read_csv_file
-    from storage.terms import set_terms
+    from storage.csv_rows import ImportRejected, read_csv_file
+    from storage.term_dates import set_terms
 
     csv_text = call.read(read_csv_file)
 

@@ -15,8 +15,9 @@ from dialogs.qa.verbs import QaVerb
 from dialogs.qa.words import closed_text
 from dialogs.turn import Reply
 from dialogs.words import full_day
+from storage.academic_calendar import QaOpen, Term
 from storage.qa import ReminderDue, claim_qa_reminders, release_qa_reminders
-from storage.terms import QaOpen, Term, qa_period, qa_settings
+from storage.terms import qa_period, qa_settings
 
 
 class Deliver(Protocol):

@@ -19,10 +19,10 @@ from dialogs.qa.targets import NO_SUBJECTS, subject_targets, today_period
 from dialogs.qa.verbs import QaVerb
 from dialogs.qa.words import closed_text, submitted_line, window_text
 from dialogs.turn import Reply, Turn
+from storage.academic_calendar import QaClosed, QaOpen, Term
 from storage.engine import AsyncSession
 from storage.qa import JUDGEMENTS, SchoolCompliance, compliance, latest_summaries
 from storage.schools import SchoolFound, SchoolNotFound, find_school, school_in_trust
-from storage.terms import QaClosed, QaOpen, Term
 
 # Schools on one card of a many-school view. A line is at most about 650 bytes of
 # card JSON as sent (a 200-character school name, its counts, its Details button),

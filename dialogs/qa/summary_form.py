@@ -25,6 +25,7 @@ from dialogs.qa.verbs import QaVerb
 from dialogs.qa.words import closed_text, summary_card, window_text
 from dialogs.turn import Reply, Turn
 from dialogs.words import short_day
+from storage.academic_calendar import QaClosed, QaOpen
 from storage.audit import record_event
 from storage.engine import AsyncSession
 from storage.forms import FormTaken
@@ -38,7 +39,6 @@ from storage.qa import (
     record_qa_summary,
 )
 from storage.schools import school_in_trust
-from storage.terms import QaClosed, QaOpen
 
 MAX_TEXT = 4000
 

@@ -7,11 +7,12 @@ from typing import Any
 
 from dialogs.forms import record_id
 from dialogs.turn import Turn
+from storage.academic_calendar import QaPeriod
 from storage.directory import Actor
 from storage.engine import AsyncSession
 from storage.models import Role
 from storage.qa import led_subjects
-from storage.terms import QaPeriod, qa_period
+from storage.terms import qa_period
 
 NO_SUBJECTS = (
     "Waypoint has no subject and school for you as a subject lead yet. "

@@ -7,10 +7,10 @@ from datetime import tzinfo
 from cards.render import render_card
 from dialogs.turn import Reply
 from dialogs.words import full_day, short_day
+from storage.academic_calendar import QaClosed, QaOpen
 from storage.directory import Actor
 from storage.models import QaSummary
 from storage.qa import EVIDENCE, JUDGEMENTS, SummaryLine
-from storage.terms import QaClosed, QaOpen
 
 
 def closed_text(period: QaClosed) -> str:

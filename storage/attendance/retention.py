@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.academic_calendar import academic_year_of
 from storage.attendance import ANONYMISED, CLOSED
 from storage.attendance.concerns import audit, event
 from storage.directory import trust_zone
 from storage.models import AttendanceConcern, ConcernEvent, Trust
-from storage.terms import academic_year_of
 
 
 def retention_expired(closed_at: datetime, today: date, years: int, zone: ZoneInfo) -> bool:
