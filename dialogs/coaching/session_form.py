@@ -234,8 +234,8 @@ async def save(turn: Turn) -> Reply:
     async with turn.sessions.begin() as session:
         context = await _context(session, turn, school_id)
         _check(submission, context, turn.today)
-        typed = submission.values["coachee"]
-        if typed.isdigit() and int(typed) not in {c.person_id for c in context.coachees}:
+        chosen = record_id(submission.values["coachee"])
+        if chosen is not None and chosen not in {c.person_id for c in context.coachees}:
             # A coachee id outside the coach's reach is a scope attempt, not a typo.
             await refused(session, turn, "coaching.save", None)
         form = submission.form
