@@ -326,7 +326,7 @@ class Served:
 
     client: Client
     waypoint: Waypoint
-    sessions: Sessions
+    sessions: async_sessionmaker[AsyncSession]
     trust_id: int = 0
     # School ids by URN and person ids by Entra object id, as seeding made them.
     schools: dict[str, int] = field(default_factory=dict)
@@ -405,7 +405,7 @@ World = TypeVar("World", bound=Served)
 @overload
 def serve(
     engine: AsyncEngine,
-    sessions: Sessions,
+    sessions: async_sessionmaker[AsyncSession],
     seeded: Seeded | None = None,
     *,
     settings: Settings | None = None,
@@ -416,7 +416,7 @@ def serve(
 @overload
 def serve(
     engine: AsyncEngine,
-    sessions: Sessions,
+    sessions: async_sessionmaker[AsyncSession],
     seeded: Seeded | None = None,
     *,
     settings: Settings | None = None,
@@ -428,7 +428,7 @@ def serve(
 
 def serve(
     engine: AsyncEngine,
-    sessions: Sessions,
+    sessions: async_sessionmaker[AsyncSession],
     seeded: Seeded | None = None,
     *,
     settings: Settings | None = None,
@@ -445,7 +445,7 @@ def serve(
 @asynccontextmanager
 async def _serve(
     engine: AsyncEngine,
-    sessions: Sessions,
+    sessions: async_sessionmaker[AsyncSession],
     seeded: Seeded | None,
     settings: Settings | None,
     now: datetime | None,
@@ -467,7 +467,7 @@ async def _serve(
         yield served
 
 
-async def stored_rows(sessions: Sessions) -> dict[str, int]:
+async def stored_rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     """Rows per table, leaving out the bookkeeping every turn does (delivery dedup, state)."""
     rows = await count_rows(sessions)
     return {k: v for k, v in rows.items() if k not in TURN_BOOKKEEPING}
