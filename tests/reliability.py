@@ -476,11 +476,19 @@ def categorise_form(side: Side, *, school: str = "one", **extra: Any) -> dict[st
 _visit_numbers = itertools.count(10)
 
 
+def _visit_number() -> int:
+    """A new visit's number, 2 to 91, never trust B's (VISIT_NUMBER): a "Visit 7"
+    shown to trust A's people is then always trust B's visit."""
+    while (number := next(_visit_numbers) % 90 + 2) == VISIT_NUMBER["B"]:
+        pass
+    return number
+
+
 def visit_form(side: Side, *, school: str = "one", **extra: Any) -> dict[str, Any]:
     return {
         "form_id": form_id(),
         "school_id": side.schools[school],
-        "number": str(next(_visit_numbers) % 90 + 2),
+        "number": str(_visit_number()),
         "visited_on": TODAY.isoformat(),
         "focus": "Writing",
         "strengths": "Clear routines",
