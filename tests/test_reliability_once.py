@@ -173,15 +173,17 @@ FORM_VERBS: dict[str, FormVerb] = {
     "attendance.update": FormVerb(
         "attendance_lead",
         _concern_update,
-        # What was done, the stage moved, the next review set.
-        {"concern_event": 3},
+        # The card applied once (its change, migration 0009), and its entries: what was
+        # done, the stage moved, the next review set.
+        {"concern_change": 1, "concern_event": 3},
         "Concern updated",
         ("Already saved",),
     ),
     "attendance.close": FormVerb(
         "attendance_lead",
         _concern_close,
-        {"concern_event": 1},
+        # The close card applied once, and its entry in the chronology.
+        {"concern_change": 1, "concern_event": 1},
         "Concern closed",
         ("Already closed", "was closed on"),
     ),
