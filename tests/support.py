@@ -513,9 +513,35 @@ def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def field_error(card: dict[str, Any], name: str) -> str | None:
-    """The error a form shows for one of its fields (`error_<field>`), if any."""
+    """The error a form shows for one of its fields, if any: the block `error_<field>`,
+    or (the form kit's way) the red text right under the field."""
     shown = find(card, id=f"error_{name}")
-    return str(shown[0]["text"]) if shown else None
+    if shown:
+        return str(shown[0]["text"])
+    for body in _lists(card):
+        for above, below in itertools.pairwise(body):
+            if (
+                isinstance(above, dict)
+                and above.get("id") == name
+                and isinstance(below, dict)
+                and below.get("type") == "TextBlock"
+                and below.get("color") == "Attention"
+            ):
+                return str(below["text"])
+    return None
+
+
+def _lists(node: Any) -> list[list[Any]]:
+    """Every list in a card (bodies, columns, items), outermost first."""
+    found: list[list[Any]] = []
+    if isinstance(node, dict):
+        for value in node.values():
+            found.extend(_lists(value))
+    elif isinstance(node, list):
+        found.append(node)
+        for item in node:
+            found.extend(_lists(item))
+    return found
 
 
 def facts(card: dict[str, Any], block_id: str | None = None) -> dict[str, str]:

@@ -44,6 +44,8 @@ from tests.support import (
     card_text,
     cards_in,
     count_rows,
+    field_error,
+    inputs,
     seed_trust,
     serve,
 )
@@ -201,22 +203,14 @@ async def test_validation_errors_come_back_on_the_card_with_values_kept(
         }
         body = await world.execute("qa.save", {**data, **bad}, SUBJECT_LEAD)
     card = body["value"]
-    elements = card["body"]
-    ids = [e.get("id") for e in elements]
-
-    def error_after(field: str) -> str:
-        follower = elements[ids.index(field) + 1]
-        assert follower["type"] == "TextBlock" and follower["color"] == "Attention"
-        return str(follower["text"])
-
     assert "Please check the fields marked below" in card_text(card)
-    assert error_after("areas_for_development") == (
+    assert field_error(card, "areas_for_development") == (
         "Write the areas for development in the subject's pedagogy."
     )
-    assert error_after("evidence") == "Choose at least one kind of evidence."
-    assert error_after("judgement") == "Choose red, amber or green."
-    assert error_after("cpd") == "Keep this to 4,000 characters (this is 4001)."
-    values = {e["id"]: e.get("value") for e in elements if e["type"].startswith("Input.")}
+    assert field_error(card, "evidence") == "Choose at least one kind of evidence."
+    assert field_error(card, "judgement") == "Choose red, amber or green."
+    assert field_error(card, "cpd") == "Keep this to 4,000 characters (this is 4001)."
+    values = {key: field.get("value") for key, field in inputs(card).items()}
     assert values["strengths"] == ANSWERS["strengths"]
     assert values["actions"] == ANSWERS["actions"]
     assert values["judgement"] == "purple"

@@ -20,6 +20,7 @@ from tests.support import (
     HEAD,
     TRUST_LEAD,
     card_text,
+    field_error,
     find,
     only_card,
     seed_trust,
@@ -213,11 +214,7 @@ async def test_an_invalid_note_comes_back_with_values_and_errors(
     assert "The next visit must come after this one." in texts_shown
     assert find(again, id="strengths")[0]["value"] == "Kept"
     assert find(again, id="next_steps")[0]["value"] == "Do a thing"
-    focus_error = find(again, color="Attention")
-    assert focus_error, again
-    body = again["body"]
-    ids = [element.get("id") for element in body]
-    assert body[ids.index("focus") + 1]["color"] == "Attention"
+    assert field_error(again, "focus") == "Say what the visit focused on."
     assert await stored_rows(sessions) == before
 
 
