@@ -23,6 +23,7 @@ from dialogs.catalogue import build_registry
 from dialogs.matcher import Matched
 from dialogs.registry import Registry
 from dialogs.turn import Reply, Turn
+from storage.conversations import save_reference
 from storage.directory import Actor, actor_for, every_role_at_every_school, trust_by_tenant
 from storage.engine import Sessions
 from storage.models import (
@@ -118,6 +119,29 @@ async def add_person(
     session.add(person)
     await session.flush()
     return person.id
+
+
+async def install_chat(
+    sessions: async_sessionmaker[AsyncSession],
+    trust_id: int,
+    person_id: int,
+    service_url: str,
+    conversation_id: str,
+) -> None:
+    """The person's own chat with Waypoint, as stored when they install the app: where
+    their notices, reminders and digests are posted."""
+    async with sessions.begin() as session:
+        await save_reference(
+            session,
+            trust_id=trust_id,
+            person_id=person_id,
+            conversation_id=conversation_id,
+            conversation_type="personal",
+            channel_id="msteams",
+            service_url=service_url,
+            bot_id=BOT_ID,
+            reference={},
+        )
 
 
 async def add_school(sessions: Sessions, trust_id: int, urn: str, name: str) -> int:
@@ -384,6 +408,19 @@ class Served:
         body = await self.execute(verb, data, user, tenant=tenant)
         assert body["statusCode"] == 200, body
         return body["value"]
+
+    async def install_chat(
+        self, user: str, service_url: str, conversation_id: str | None = None
+    ) -> None:
+        """`install_chat` for one of the served trust's people (`a:<their id>` unless
+        named): their notices go to `service_url`."""
+        await install_chat(
+            self.sessions,
+            self.trust_id,
+            self.people[user],
+            service_url,
+            conversation_id or f"a:{user}",
+        )
 
     async def stored(self, model: type[Row]) -> list[Row]:
         """Every row of one table, in the order stored."""

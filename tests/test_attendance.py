@@ -17,7 +17,6 @@ from bot.settings import Settings
 from storage.attendance.concerns import ConcernDetails, raise_concern
 from storage.attendance.counts import attendance_counts
 from storage.attendance.rules import absence_flags
-from storage.conversations import save_reference
 from storage.engine import Sessions
 from storage.models import AttendanceConcern, ConcernEvent
 from tests.support import (
@@ -334,19 +333,8 @@ async def test_a_double_click_or_a_redelivery_raises_one_concern(world: World) -
 
 
 async def _installed(world: World, url: str, *aads: str) -> None:
-    async with world.sessions.begin() as session:
-        for aad in aads:
-            await save_reference(
-                session,
-                trust_id=world.trust_id,
-                person_id=world.people[aad],
-                conversation_id=f"a:{aad}",
-                conversation_type="personal",
-                channel_id="msteams",
-                service_url=url,
-                bot_id="28:waypoint-bot",
-                reference={},
-            )
+    for aad in aads:
+        await world.install_chat(aad, url)
 
 
 async def test_the_schools_attendance_lead_gets_a_notice_with_no_pupil_data(

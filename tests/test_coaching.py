@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from storage.coaching.sessions import SessionDetails, record_coaching_session
-from storage.conversations import save_reference
 from storage.engine import Sessions
 from storage.models import AuditEvent, CoachingSession, CoachingStrand
 from storage.strands import set_strands
@@ -193,18 +192,7 @@ async def test_the_same_submit_twice_and_a_double_click_store_one_session(world:
 
 async def test_the_coachee_gets_their_new_action_step(world: World) -> None:
     async with loopback_connector() as connector:
-        async with world.sessions.begin() as session:
-            await save_reference(
-                session,
-                trust_id=world.trust_id,
-                person_id=world.people[TEACHER],
-                conversation_id="a:tom-personal",
-                conversation_type="personal",
-                channel_id="msteams",
-                service_url=connector.url,
-                bot_id="28:waypoint-bot",
-                reference={},
-            )
+        await world.install_chat(TEACHER, connector.url, "a:tom-personal")
         await world.submit(_form_data(world), COACH)
         await world.waypoint.notifier.drain()
     [posted] = connector.posted

@@ -21,7 +21,6 @@ from bot.proactive import OutboxNotifier
 from bot.scheduled.qa_reminders import send_qa_reminders
 from bot.sender import OutboxSender
 from bot.settings import Settings
-from storage.conversations import save_reference
 from storage.engine import Sessions, create_engine, session_factory
 from storage.imports import ImportRejected
 from storage.models import (
@@ -32,7 +31,6 @@ from storage.models import (
 )
 from storage.terms import QaClosed, QaOpen, qa_period, set_terms
 from tests.support import (
-    BOT_ID,
     HEAD,
     SUBJECT_LEAD,
     TEACHER,
@@ -46,6 +44,7 @@ from tests.support import (
     count_rows,
     field_error,
     inputs,
+    install_chat,
     seed_trust,
     serve,
 )
@@ -479,18 +478,7 @@ async def test_a_summary_is_read_by_its_author_its_head_and_trust_leads_only(
 
 async def install(sessions: Sessions, seeded: Seeded, aad: str, url: str) -> None:
     """The person's personal chat with Waypoint, as stored when they install the app."""
-    async with sessions.begin() as session:
-        await save_reference(
-            session,
-            trust_id=seeded.trust_id,
-            person_id=seeded.person_ids[aad],
-            conversation_id=f"a:chat-{aad}",
-            conversation_type="personal",
-            channel_id="msteams",
-            service_url=url,
-            bot_id=BOT_ID,
-            reference={},
-        )
+    await install_chat(sessions, seeded.trust_id, seeded.person_ids[aad], url, f"a:chat-{aad}")
 
 
 @asynccontextmanager
