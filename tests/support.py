@@ -520,6 +520,16 @@ def only_card(activities: list[dict[str, Any]]) -> dict[str, Any]:
     return card
 
 
+def shown_in(answer: list[dict[str, Any]] | dict[str, Any]) -> str:
+    """Everything a person would read in an answer: the texts and cards of a message's
+    activities, or the card or text an Action.Execute's invoke body holds."""
+    if isinstance(answer, list):
+        return "\n".join([texts(answer), *(card_text(card) for card in cards_in(answer))])
+    if answer.get("type") == ADAPTIVE_CARD:
+        return card_text(answer["value"])
+    return str(answer.get("value"))
+
+
 def texts(activities: list[dict[str, Any]]) -> str:
     """The texts of an answer's activities, a line each."""
     return "\n".join(a.get("text") or "" for a in activities)

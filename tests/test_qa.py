@@ -47,6 +47,7 @@ from tests.support import (
     install_chat,
     seed_trust,
     serve,
+    shown_in,
 )
 from tests.support import (
     Connector as Loopback,
@@ -117,12 +118,6 @@ async def open_form(world: Served, user: str) -> tuple[dict[str, Any], dict[str,
     return card, dict(action["data"])
 
 
-def shown(body: dict[str, Any]) -> str:
-    if body["type"] == "application/vnd.microsoft.card.adaptive":
-        return card_text(body["value"])
-    return str(body["value"])
-
-
 def sections(card: dict[str, Any]) -> dict[str, list[str]]:
     """A qa_status card as {heading: [line, ...]}."""
     found: dict[str, list[str]] = {}
@@ -163,13 +158,13 @@ async def test_a_submission_through_the_card_is_stored_and_confirmed(
             "cpd",
         }
         body = await world.execute("qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
-        confirmation = shown(body)
+        confirmation = shown_in(body)
         assert "QA summary submitted" in confirmation
         assert "version 1" in confirmation
         assert "Deep dive, Book look" in confirmation and "Green" in confirmation
         # Teams retries: the same form again stores nothing more.
         again = await world.execute("qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
-        assert "Already submitted" in shown(again)
+        assert "Already submitted" in shown_in(again)
     [row] = await summaries(sessions)
     assert (row.school_id, row.subject) == (seeded.school_ids["100002"], "History")
     assert (row.academic_year, row.term, row.term_name, row.version) == (
@@ -231,12 +226,12 @@ async def test_a_lead_of_several_chooses_and_a_reminder_button_preselects(
             "Art at St Mary's C of E",
         ]
         missing = await world.execute("qa.save", {**data, **ANSWERS}, MO)
-        assert "Choose the subject and school." in shown(missing)
+        assert "Choose the subject and school." in shown_in(missing)
         opened = await world.execute("qa.open", {"school_id": marys, "subject": "Art"}, MO)
         [picked] = [e for e in opened["value"]["body"] if e.get("id") == "target"]
         assert picked["value"] == f"{marys}:Art"
         saved = await world.execute("qa.save", {**data, **ANSWERS, "target": picked["value"]}, MO)
-        assert "QA summary submitted" in shown(saved)
+        assert "QA summary submitted" in shown_in(saved)
     [row] = await summaries(sessions)
     assert (row.school_id, row.subject) == (marys, "Art")
 
@@ -251,11 +246,11 @@ async def test_a_subject_lead_submitting_for_another_schools_subject_is_refused(
         before = await count_rows(sessions)
         injected = {**data, **ANSWERS, "school_id": oak, "subject": "Science"}
         body = await world.execute("qa.save", injected, SUBJECT_LEAD)
-        assert "You don't have access to submit a QA summary" in shown(body)
+        assert "You don't have access to submit a QA summary" in shown_in(body)
         # Their own subject at another school, through the choice input.
         chosen = {**data, **ANSWERS, "target": f"{oak}:History"}
         body = await world.execute("qa.save", chosen, SUBJECT_LEAD)
-        assert "You don't have access" in shown(body)
+        assert "You don't have access" in shown_in(body)
     after = await count_rows(sessions)
     assert {k: v - before[k] for k, v in after.items() if v != before[k]} == {"audit_event": 2}
     async with sessions() as session:
@@ -361,8 +356,8 @@ async def test_a_form_submitted_after_its_window_closed_stores_nothing(
         _, data = await open_form(world, SUBJECT_LEAD)
         world.at(datetime(2027, 1, 9, 12, tzinfo=UTC))
         body = await world.execute("qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
-    assert "No term is open for QA summaries today" in shown(body)
-    assert "Nothing was saved." in shown(body)
+    assert "No term is open for QA summaries today" in shown_in(body)
+    assert "Nothing was saved." in shown_in(body)
     assert await summaries(sessions) == []
 
 
@@ -407,7 +402,7 @@ async def test_resubmission_makes_version_2_and_status_counts_it_once(
         body = await world.execute(
             "qa.save", {**second, **ANSWERS, "judgement": "amber"}, SUBJECT_LEAD
         )
-        assert "version 2" in shown(body)
+        assert "version 2" in shown_in(body)
         [trust_card] = cards_in(await world.say("qa status", TRUST_LEAD))
         [school_card] = cards_in(await world.say("qa status st marys", TRUST_LEAD))
     assert [(r.version, r.judgement) for r in await summaries(sessions)] == [
@@ -463,7 +458,7 @@ async def test_a_summary_is_read_by_its_author_its_head_and_trust_leads_only(
         await world.execute("qa.save", {**data, **ANSWERS}, CAL)
         [row] = await summaries(sessions)
         seen = {
-            user: shown(await world.execute("qa.show", {"summary_id": row.id}, user))
+            user: shown_in(await world.execute("qa.show", {"summary_id": row.id}, user))
             for user in (CAL, HEAD, TRUST_LEAD, TEACHER, SUBJECT_LEAD, BEA)
         }
     for reader in (CAL, HEAD, TRUST_LEAD):
