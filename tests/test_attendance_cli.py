@@ -30,16 +30,6 @@ from tests.support import HEAD, OTHER_TENANT, TENANT, seed_trust
 T = TypeVar("T")
 
 
-@pytest.fixture
-def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
-    url, schema = database_url
-    if schema:
-        # The CLI has no schema option; libpq's options select the test schema.
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
-    return url
-
-
 def _with_store(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
     async def run() -> T:
         engine = create_engine(url)

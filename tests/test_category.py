@@ -413,15 +413,6 @@ async def test_replacing_the_framework_keeps_history_but_not_silently_a_current_
 # --- waypoint framework set ------------------------------------------------------------
 
 
-@pytest.fixture
-def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
-    url, schema = database_url
-    if schema:
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
-    return url
-
-
 def _in_store(url: str, work: Any) -> Any:
     async def run() -> Any:
         engine = create_engine(url)

@@ -15,16 +15,6 @@ from storage.models import Person, School, Trust
 TENANT = "33333333-3333-4333-8333-333333333333"
 
 
-@pytest.fixture
-def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
-    url, schema = database_url
-    if schema:
-        # The CLI has no schema option; libpq's options select the test schema.
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
-    return url
-
-
 def _count(url: str, model: type[School] | type[Person] | type[Trust]) -> int:
     async def count() -> int:
         engine = create_engine(url)

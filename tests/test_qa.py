@@ -546,15 +546,6 @@ async def test_reminders_go_once_per_term_and_subject_lead(
 # -- the command line --------------------------------------------------------------
 
 
-@pytest.fixture
-def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
-    url, schema = database_url
-    if schema:
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
-    return url
-
-
 def test_terms_set_and_qa_remind_from_the_command_line(
     store_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
