@@ -1,4 +1,16 @@
-"""Test helpers: Teams-shaped activities, a small seeded trust, servers on loopback."""
+"""What every job's tests share.
+
+- World building: `seed_trust` (a trust, two schools, one person per role),
+  `add_person`, `add_school`, `install_chat`.
+- Over HTTP: `serve` gives a `Served`, the real app on a loopback port spoken to as
+  Teams speaks to it (`say`, `submit`, `execute`/`press`); `message` and `execute`
+  build the activities themselves.
+- At the `Turn -> Reply` seam, no HTTP: `Turns` calls the dialogs as the edge does
+  (`say`, `command`, `verb`, `submit` a card), and keeps the notices they send.
+- Reading an answer: `card_text`, `shown_in`, `only_card`, `inputs`, `card_inputs`,
+  `field_error`, `facts`, `find`, `filled`; and `count_rows` / `stored_rows` for
+  what a request stored.
+"""
 
 from __future__ import annotations
 
