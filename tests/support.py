@@ -14,10 +14,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -37,7 +38,7 @@ from dialogs.registry import Registry
 from dialogs.turn import Reply, Turn
 from storage.conversations import save_reference
 from storage.directory import Actor, actor_for, every_role_at_every_school, trust_by_tenant
-from storage.engine import Sessions
+from storage.engine import Sessions, create_engine, session_factory
 from storage.models import (
     AuditEvent,
     Base,
@@ -63,6 +64,7 @@ BOT_ID = "28:waypoint-bot"
 SERVICE_URL = "http://127.0.0.1:9/teams/"
 
 _ids = itertools.count(1)
+T = TypeVar("T")
 
 
 @dataclass
@@ -266,6 +268,20 @@ def card_text(card: dict[str, Any]) -> str:
 
     walk(card)
     return "\n".join(found)
+
+
+def in_store(url: str, work: Callable[[Sessions], Awaitable[T]]) -> T:
+    """`work` run on the store at `url`, from a test with no event loop of its own (the
+    command-line tests, whose `waypoint ...` runs its own)."""
+
+    async def run() -> T:
+        engine = create_engine(url)
+        try:
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
 
 
 async def count_rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:

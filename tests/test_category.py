@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -24,7 +23,7 @@ from storage.categories import (
     replace_framework,
     school_category,
 )
-from storage.engine import Sessions, create_engine, session_factory
+from storage.engine import Sessions
 from storage.frameworks import FrameworkSpec, load_preset
 from storage.models import AuditEvent, Category, SchoolCategorisation
 from tests.improvement import OTHER_HEAD, SIA, seed_improvement
@@ -41,6 +40,7 @@ from tests.support import (
     cards_in,
     field_error,
     find,
+    in_store,
     loopback_connector,
     message,
     only_card,
@@ -413,17 +413,6 @@ async def test_replacing_the_framework_keeps_history_but_not_silently_a_current_
 # --- waypoint framework set ------------------------------------------------------------
 
 
-def _in_store(url: str, work: Any) -> Any:
-    async def run() -> Any:
-        engine = create_engine(url)
-        try:
-            return await work(session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
 FRAMEWORK_YAML = """\
 key: three-stages
 name: Three stages
@@ -449,7 +438,7 @@ def test_framework_set_from_yaml_then_refusals(
         await categorise(sessions, seeded, "100001", "recovery", date(2025, 7, 1), "c" * 32)
         return seeded
 
-    _in_store(store_env, seed)
+    in_store(store_env, seed)
     path = tmp_path / "three.yaml"
     path.write_text(FRAMEWORK_YAML, encoding="utf-8")
 
@@ -467,7 +456,7 @@ def test_framework_set_from_yaml_then_refusals(
         async with sessions() as session:
             return list(await session.scalars(select(Category.key).order_by(Category.rank)))
 
-    assert _in_store(store_env, keys) == ["thriving", "developing", "repair", "recovery"]
+    assert in_store(store_env, keys) == ["thriving", "developing", "repair", "recovery"]
 
     assert waypoint(["framework", "set", str(path), "--tenant-id", "nobody"]) == 1
     assert "no trust with tenant id nobody" in capsys.readouterr().err
@@ -479,7 +468,7 @@ def test_framework_set_rejects_a_bad_field_naming_it(
     async def seed(sessions: Sessions) -> None:
         await seed_improvement(sessions, await seed_trust(sessions))
 
-    _in_store(store_env, seed)
+    in_store(store_env, seed)
     bad = tmp_path / "bad.yaml"
     bad.write_text(FRAMEWORK_YAML.replace("    name: Developing\n", ""), encoding="utf-8")
     assert waypoint(["framework", "set", str(bad), "--tenant-id", TENANT]) == 1
@@ -502,7 +491,7 @@ def test_framework_set_rejects_a_bad_field_naming_it(
         async with sessions() as session:
             return list(await session.scalars(select(Category.key).order_by(Category.rank)))
 
-    assert _in_store(store_env, keys) == [
+    assert in_store(store_env, keys) == [
         "excellence",
         "refinement",
         "reinforcement",

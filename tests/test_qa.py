@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime
@@ -21,7 +20,7 @@ from bot.proactive import OutboxNotifier
 from bot.scheduled.qa_reminders import send_qa_reminders
 from bot.sender import OutboxSender
 from bot.settings import Settings
-from storage.engine import Sessions, create_engine, session_factory
+from storage.engine import Sessions
 from storage.imports import ImportRejected
 from storage.models import (
     AuditEvent,
@@ -43,6 +42,7 @@ from tests.support import (
     cards_in,
     count_rows,
     field_error,
+    in_store,
     inputs,
     install_chat,
     seed_trust,
@@ -549,14 +549,7 @@ async def test_reminders_go_once_per_term_and_subject_lead(
 def test_terms_set_and_qa_remind_from_the_command_line(
     store_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def seed() -> None:
-        engine = create_engine(store_env)
-        try:
-            await seed_qa(session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(seed())
+    in_store(store_env, seed_qa)
     terms = tmp_path / "terms.csv"
     terms.write_text(SIX_TERMS, encoding="utf-8")
     assert waypoint(["terms", "set", str(terms), "--tenant-id", TENANT]) == 0
@@ -574,14 +567,7 @@ def test_terms_set_and_qa_remind_from_the_command_line(
 def test_qa_settings_change_the_windows_and_are_checked(
     store_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def seed() -> None:
-        engine = create_engine(store_env)
-        try:
-            await seed_trust(session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(seed())
+    in_store(store_env, seed_trust)
     show = ["terms", "show", "--tenant-id", TENANT, "--today", "2026-12-01"]
     assert waypoint(show) == 0
     out = capsys.readouterr().out
