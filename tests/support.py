@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import Waypoint, build_waypoint, create_app
 from bot.settings import Settings
 from cards.markdown import markdown_fields, shown
+from cards.render import ADAPTIVE_CARD
 from dialogs.catalogue import build_registry
 from dialogs.matcher import Matched
 from dialogs.registry import Registry
@@ -360,7 +361,6 @@ def dumps(body: Any) -> str:
 # -- the HTTP harness: the real app, spoken to as Teams speaks to it ----------------
 
 Client = TestClient[web.Request, web.Application]
-ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 # What every turn writes whatever it does: the redelivery guard and the bot's state.
 TURN_BOOKKEEPING = frozenset({"processed_activity", "bot_state"})
 Row = TypeVar("Row", bound=Base)
@@ -459,12 +459,9 @@ class Served:
     async def audit(self) -> list[AuditEvent]:
         return await self.stored(AuditEvent)
 
-    async def rows(self) -> dict[str, int]:
-        """Rows per table, leaving out what every turn writes (`TURN_BOOKKEEPING`)."""
-        return await stored_rows(self.sessions)
 
-
-World = TypeVar("World", bound=Served)
+# A test module's own world: Served with fields of its own (coaching's strands, …).
+ServedWorld = TypeVar("ServedWorld", bound=Served)
 
 
 @overload
@@ -486,9 +483,9 @@ def serve(
     *,
     settings: Settings | None = None,
     now: datetime | None = None,
-    kind: type[World],
+    kind: type[ServedWorld],
     **extra: Any,
-) -> AbstractAsyncContextManager[World]: ...
+) -> AbstractAsyncContextManager[ServedWorld]: ...
 
 
 def serve(
