@@ -122,6 +122,17 @@ def sessions(engine: AsyncEngine) -> Sessions:
 
 
 @pytest.fixture
+def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
+    """The migrated store as the command line finds it: WAYPOINT_DATABASE_URL."""
+    url, schema = database_url
+    if schema:
+        # The CLI has no schema option; libpq's options select the test schema.
+        url = f"{url}?options=-csearch_path%3D{schema}"
+    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
 def store_url(store: str, tmp_path: Path) -> Iterator[tuple[str, str | None]]:
     """An empty store of its own, since this test walks the migrations itself."""
     if store == "sqlite":

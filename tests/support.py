@@ -1,31 +1,55 @@
-"""Test helpers: Teams-shaped activities, a small seeded trust, servers on loopback."""
+"""What every job's tests share.
+
+- World building: `seed_trust` (a trust, two schools, one person per role),
+  `add_person`, `add_school`, `install_chat`.
+- Over HTTP: `serve` gives a `Served`, the real app on a loopback port spoken to as
+  Teams speaks to it (`say`, `submit`, `execute`/`press`); `message` and `execute`
+  build the activities themselves.
+- At the `Turn -> Reply` seam, no HTTP: `Turns` calls the dialogs as the edge does
+  (`say`, `command`, `verb`, `submit` a card), and keeps the notices they send.
+- Reading an answer: `card_text`, `shown_in`, `only_card`, `inputs`, `card_inputs`,
+  `field_error`, `facts`, `find`, `filled`; and `count_rows` / `stored_rows` for
+  what a request stored.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import itertools
 import json
-from collections.abc import AsyncIterator, Iterable
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar, overload
 
-from aiohttp import web
+from aiohttp import ClientResponse, web
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import Waypoint, build_waypoint, create_app
 from bot.settings import Settings
 from cards.markdown import markdown_fields, shown
+from cards.render import ADAPTIVE_CARD
 from dialogs.catalogue import build_registry
 from dialogs.matcher import Matched
 from dialogs.registry import Registry
 from dialogs.turn import Reply, Turn
+from storage.conversations import save_reference
 from storage.directory import Actor, actor_for, every_role_at_every_school, trust_by_tenant
-from storage.engine import Sessions
-from storage.models import Base, Person, PersonRole, PersonSubject, Role, School, Trust
+from storage.engine import Sessions, create_engine, session_factory
+from storage.models import (
+    AuditEvent,
+    Base,
+    Person,
+    PersonRole,
+    PersonSubject,
+    Role,
+    School,
+    Trust,
+)
 
 TENANT = "11111111-1111-4111-8111-111111111111"
 OTHER_TENANT = "22222222-2222-4222-8222-222222222222"
@@ -41,6 +65,7 @@ BOT_ID = "28:waypoint-bot"
 SERVICE_URL = "http://127.0.0.1:9/teams/"
 
 _ids = itertools.count(1)
+T = TypeVar("T")
 
 
 @dataclass
@@ -72,18 +97,75 @@ async def seed_trust(
             (SUBJECT_LEAD, "Sam Subject", ["subject_lead", "teacher"], ["100002"], ["History"]),
         ]
         for aad, display, roles, urns, subjects in people:
-            person = Person(
-                trust_id=trust.id,
-                aad_object_id=aad,
-                email=f"{display.split()[0].lower()}@example.org",
-                display_name=display,
+            seeded.person_ids[aad] = await add_person(
+                session,
+                trust.id,
+                aad,
+                display,
+                roles,
+                [seeded.school_ids[u] for u in urns],
+                subjects=subjects,
             )
-            person.roles = role_rows(roles, [seeded.school_ids[u] for u in urns])
-            person.subjects = [PersonSubject(subject=s) for s in subjects]
-            session.add(person)
-            await session.flush()
-            seeded.person_ids[aad] = person.id
     return seeded
+
+
+async def add_person(
+    session: AsyncSession,
+    trust_id: int,
+    aad: str,
+    name: str,
+    roles: Iterable[str],
+    school_ids: Iterable[int] = (),
+    *,
+    subjects: Iterable[str] = (),
+    email: str | None = None,
+) -> int:
+    """A person of the trust with each role at each of these schools (trust-wide
+    roles at none), as a people CSV would store them; their id."""
+    person = Person(
+        trust_id=trust_id,
+        aad_object_id=aad,
+        # Nothing reads the address: it only has to be there, as the CSV requires it.
+        email=email or f"{name.split()[0].lower()}@example.org",
+        display_name=name,
+    )
+    person.roles = role_rows(roles, school_ids)
+    person.subjects = [PersonSubject(subject=s) for s in subjects]
+    session.add(person)
+    await session.flush()
+    return person.id
+
+
+async def install_chat(
+    sessions: async_sessionmaker[AsyncSession],
+    trust_id: int,
+    person_id: int,
+    service_url: str,
+    conversation_id: str,
+) -> None:
+    """The person's own chat with Waypoint, as stored when they install the app: where
+    their notices, reminders and digests are posted."""
+    async with sessions.begin() as session:
+        await save_reference(
+            session,
+            trust_id=trust_id,
+            person_id=person_id,
+            conversation_id=conversation_id,
+            conversation_type="personal",
+            channel_id="msteams",
+            service_url=service_url,
+            bot_id=BOT_ID,
+            reference={},
+        )
+
+
+async def add_school(sessions: Sessions, trust_id: int, urn: str, name: str) -> int:
+    """A primary school of the trust; its id."""
+    async with sessions.begin() as session:
+        school = School(trust_id=trust_id, urn=urn, name=name, phase="primary")
+        session.add(school)
+        await session.flush()
+        return school.id
 
 
 def role_rows(roles: Iterable[str], school_ids: Iterable[int]) -> list[PersonRole]:
@@ -189,6 +271,20 @@ def card_text(card: dict[str, Any]) -> str:
     return "\n".join(found)
 
 
+def in_store(url: str, work: Callable[[Sessions], Awaitable[T]]) -> T:
+    """`work` run on the store at `url`, from a test with no event loop of its own (the
+    command-line tests, whose `waypoint ...` runs its own)."""
+
+    async def run() -> T:
+        engine = create_engine(url)
+        try:
+            return await work(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
 async def count_rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
     """Rows per table: to show that a request changed nothing."""
     async with sessions() as session:
@@ -260,6 +356,279 @@ async def serve_waypoint(
 
 def dumps(body: Any) -> str:
     return json.dumps(body)
+
+
+# -- the HTTP harness: the real app, spoken to as Teams speaks to it ----------------
+
+Client = TestClient[web.Request, web.Application]
+# What every turn writes whatever it does: the redelivery guard and the bot's state.
+TURN_BOOKKEEPING = frozenset({"processed_activity", "bot_state"})
+Row = TypeVar("Row", bound=Base)
+
+
+@dataclass
+class Served:
+    """Waypoint on a loopback port over a seeded store, and the trust it serves.
+
+    `say` is a typed message, `submit` an Action.Submit (a message whose value is the
+    card's data merged with its inputs), `execute` an Action.Execute (an
+    `adaptiveCard/action` invoke). Messages ask for `expectReplies`, so what Waypoint
+    answers comes back in the HTTP body rather than through a Bot Connector.
+    """
+
+    client: Client
+    waypoint: Waypoint
+    sessions: async_sessionmaker[AsyncSession]
+    trust_id: int = 0
+    # School ids by URN and person ids by Entra object id, as seeding made them.
+    schools: dict[str, int] = field(default_factory=dict)
+    people: dict[str, int] = field(default_factory=dict)
+    tenant: str = TENANT
+
+    def at(self, when: datetime) -> None:
+        """Stop Waypoint's clock at `when`."""
+        self.waypoint.bot.clock = lambda: when
+
+    async def post(self, body: dict[str, Any]) -> ClientResponse:
+        """The activity as Teams posts it; the raw answer, whatever its status."""
+        return await self.client.post("/api/messages", json=body)
+
+    async def replies(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        response = await self.post(body)
+        assert response.status == 200, await response.text()
+        activities: list[dict[str, Any]] = (await response.json())["activities"]
+        return activities
+
+    async def say(
+        self, text: str, user: str, *, tenant: str | None = None, **kw: Any
+    ) -> list[dict[str, Any]]:
+        """What Waypoint answers a typed message."""
+        return await self.replies(
+            message(text, user=user, tenant=tenant or self.tenant, expect_replies=True, **kw)
+        )
+
+    async def submit(
+        self, data: dict[str, Any], user: str, *, tenant: str | None = None, **kw: Any
+    ) -> list[dict[str, Any]]:
+        """What Waypoint answers an Action.Submit: `data` is the card's data merged with
+        its inputs, its `verb` naming the action."""
+        return await self.replies(
+            message(
+                "", user=user, tenant=tenant or self.tenant, expect_replies=True, value=data, **kw
+            )
+        )
+
+    async def execute(
+        self, verb: str, data: dict[str, Any], user: str, *, tenant: str | None = None
+    ) -> dict[str, Any]:
+        """The invoke body Waypoint answers an Action.Execute with (statusCode, type,
+        value). The data names its verb too, as a card's Action.Submit fallback does."""
+        body = execute(verb, {"verb": verb, **data}, user=user, tenant=tenant or self.tenant)
+        response = await self.post(body)
+        assert response.status == 200, await response.text()
+        answer: dict[str, Any] = await response.json()
+        return answer
+
+    async def press(
+        self, verb: str, data: dict[str, Any], user: str, *, tenant: str | None = None
+    ) -> Any:
+        """What an Action.Execute shows in place of the card: a card (dict) or a text."""
+        body = await self.execute(verb, data, user, tenant=tenant)
+        assert body["statusCode"] == 200, body
+        return body["value"]
+
+    async def install_chat(
+        self, user: str, service_url: str, conversation_id: str | None = None
+    ) -> None:
+        """`install_chat` for one of the served trust's people (`a:<their id>` unless
+        named): their notices go to `service_url`."""
+        await install_chat(
+            self.sessions,
+            self.trust_id,
+            self.people[user],
+            service_url,
+            conversation_id or f"a:{user}",
+        )
+
+    async def stored(self, model: type[Row]) -> list[Row]:
+        """Every row of one table, in the order stored."""
+        async with self.sessions() as session:
+            key = inspect(model).primary_key
+            return list(await session.scalars(select(model).order_by(*key)))
+
+    async def audit(self) -> list[AuditEvent]:
+        return await self.stored(AuditEvent)
+
+
+# A test module's own world: Served with fields of its own (coaching's strands, …).
+ServedWorld = TypeVar("ServedWorld", bound=Served)
+
+
+@overload
+def serve(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    seeded: Seeded | None = None,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> AbstractAsyncContextManager[Served]: ...
+
+
+@overload
+def serve(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    seeded: Seeded | None = None,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    kind: type[ServedWorld],
+    **extra: Any,
+) -> AbstractAsyncContextManager[ServedWorld]: ...
+
+
+def serve(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    seeded: Seeded | None = None,
+    *,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+    kind: type[Served] = Served,
+    **extra: Any,
+) -> AbstractAsyncContextManager[Served]:
+    """The real app over this store, as a `Served` (or a subclass `kind`, given its own
+    fields as `extra`), with the seeded trust's ids and the clock stopped at `now`
+    (the machine's clock without it)."""
+    return _serve(engine, sessions, seeded, settings, now, kind, extra)
+
+
+@asynccontextmanager
+async def _serve(
+    engine: AsyncEngine,
+    sessions: async_sessionmaker[AsyncSession],
+    seeded: Seeded | None,
+    settings: Settings | None,
+    now: datetime | None,
+    kind: type[Served],
+    extra: dict[str, Any],
+) -> AsyncIterator[Served]:
+    async with serve_waypoint(engine, settings or Settings(_env_file=None)) as (client, app):
+        served = kind(
+            client=client,
+            waypoint=app,
+            sessions=sessions,
+            trust_id=seeded.trust_id if seeded else 0,
+            schools=dict(seeded.school_ids) if seeded else {},
+            people=dict(seeded.person_ids) if seeded else {},
+            **extra,
+        )
+        if now is not None:
+            served.at(now)
+        yield served
+
+
+async def stored_rows(sessions: async_sessionmaker[AsyncSession]) -> dict[str, int]:
+    """Rows per table, leaving out the bookkeeping every turn does (delivery dedup, state)."""
+    rows = await count_rows(sessions)
+    return {k: v for k, v in rows.items() if k not in TURN_BOOKKEEPING}
+
+
+# -- what a reply shows ------------------------------------------------------------
+
+
+def only_card(activities: list[dict[str, Any]]) -> dict[str, Any]:
+    """The card of an answer that is one activity holding one card."""
+    assert len(activities) == 1, activities
+    [card] = cards_in(activities)
+    return card
+
+
+def shown_in(answer: list[dict[str, Any]] | dict[str, Any]) -> str:
+    """Everything a person would read in an answer: the texts and cards of a message's
+    activities, or the card or text an Action.Execute's invoke body holds."""
+    if isinstance(answer, list):
+        return "\n".join([texts(answer), *(card_text(card) for card in cards_in(answer))])
+    if answer.get("type") == ADAPTIVE_CARD:
+        return card_text(answer["value"])
+    return str(answer.get("value"))
+
+
+def texts(activities: list[dict[str, Any]]) -> str:
+    """The texts of an answer's activities, a line each."""
+    return "\n".join(a.get("text") or "" for a in activities)
+
+
+def find(node: Any, **wanted: Any) -> list[dict[str, Any]]:
+    """Every element of a card with these properties."""
+    found: list[dict[str, Any]] = []
+    if isinstance(node, dict):
+        if all(node.get(k) == v for k, v in wanted.items()):
+            found.append(node)
+        for value in node.values():
+            found.extend(find(value, **wanted))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(find(item, **wanted))
+    return found
+
+
+def inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """A card's inputs by id, whole (choices, value, limits); `card_inputs` has just
+    the values."""
+    return {
+        node["id"]: node
+        for node in find(card)
+        if str(node.get("type", "")).startswith("Input.") and "id" in node
+    }
+
+
+def field_error(card: dict[str, Any], name: str) -> str | None:
+    """The error a form shows for one of its fields, if any: the block `error_<field>`,
+    or (the form kit's way) the red text right under the field."""
+    shown = find(card, id=f"error_{name}")
+    if shown:
+        return str(shown[0]["text"])
+    for body in _lists(card):
+        for above, below in itertools.pairwise(body):
+            if (
+                isinstance(above, dict)
+                and above.get("id") == name
+                and isinstance(below, dict)
+                and below.get("type") == "TextBlock"
+                and below.get("color") == "Attention"
+            ):
+                return str(below["text"])
+    return None
+
+
+def _lists(node: Any) -> list[list[Any]]:
+    """Every list in a card (bodies, columns, items), outermost first."""
+    found: list[list[Any]] = []
+    if isinstance(node, dict):
+        for value in node.values():
+            found.extend(_lists(value))
+    elif isinstance(node, list):
+        found.append(node)
+        for item in node:
+            found.extend(_lists(item))
+    return found
+
+
+def facts(card: dict[str, Any], block_id: str | None = None) -> dict[str, str]:
+    """Title to value of the card's fact sets (of the one with this id, if given)."""
+    found: dict[str, str] = {}
+    for block in find(card, type="FactSet"):
+        if block_id is None or block.get("id") == block_id:
+            found.update({f["title"]: f["value"] for f in block["facts"]})
+    return found
+
+
+def submit_data(card: dict[str, Any]) -> dict[str, Any]:
+    """The data of the card's first action (its verb and form id)."""
+    data: dict[str, Any] = card["actions"][0]["data"]
+    return dict(data)
 
 
 # -- the Turn -> Reply seam: dialogs called as the edge calls them, no HTTP ---------
@@ -339,6 +708,13 @@ class Turns:
         assert verb.allowed(turn.actor), f"{name!r} is not for {user}"
         return await verb.handler(turn)
 
+    async def submit(
+        self, card: dict[str, Any], user: str, *, verb: str | None = None, **typed: str
+    ) -> Reply:
+        """A button of the card pressed (the first, or the one for `verb`) after typing
+        `typed` into its inputs: what the handler answers."""
+        return await self.verb(*filled(card, verb=verb, **typed), user)
+
 
 def card_inputs(card: dict[str, Any]) -> dict[str, str]:
     """Each input's value as the card was drawn: what Teams submits if nothing is changed."""
@@ -383,3 +759,17 @@ def card_actions(card: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
 
     walk(card)
     return found
+
+
+def filled(
+    card: dict[str, Any], *, verb: str | None = None, **typed: str
+) -> tuple[str, dict[str, Any]]:
+    """(verb, data) as Teams sends them when a button of the card is pressed (its first,
+    or the one for `verb`): the button's data merged with each input's value as drawn,
+    then with what was typed."""
+    buttons = [(name, data) for name, data in card_actions(card) if verb in (None, name)]
+    assert buttons, f"no button for {verb or 'any verb'} on the card"
+    name, data = buttons[0]
+    unknown = set(typed) - set(card_inputs(card))
+    assert not unknown, f"the card has no inputs {sorted(unknown)}"
+    return name, {**card_inputs(card), **data, **typed}

@@ -10,21 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
 from storage.actions import action_history, open_actions, overdue_actions
+from storage.engine import Sessions
 from storage.models import AuditEvent, SchoolAction
-from tests.improvement import (
-    OTHER_HEAD,
-    SIA,
-    Sessions,
-    add_actions,
-    find,
-    invoke,
-    only_card,
-    say,
-    seed_improvement,
-    stored_rows,
-    submit,
-    texts,
-)
+from tests.improvement import OTHER_HEAD, SIA, add_actions, seed_improvement
 from tests.support import (
     ADMIN,
     HEAD,
@@ -32,8 +20,12 @@ from tests.support import (
     TRUST_LEAD,
     Seeded,
     card_text,
+    find,
+    only_card,
     seed_trust,
-    serve_waypoint,
+    serve,
+    stored_rows,
+    texts,
 )
 
 SETTINGS = Settings(_env_file=None)
@@ -70,8 +62,8 @@ async def test_a_head_sees_their_schools_open_actions_overdue_first(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seeded_with_actions(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        card = only_card(await say(client, "my actions", user=HEAD))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        card = only_card(await world.say("my actions", HEAD))
     assert descriptions(card) == ["Phonics training", "Book audit"]
     shown = card_text(card)
     assert f"Overdue: was due {PAST.day} {PAST:%B %Y}" in shown
@@ -83,12 +75,12 @@ async def test_an_adviser_sees_their_schools_and_a_trust_lead_the_overdue_across
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seeded_with_actions(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        adviser = only_card(await say(client, "my actions", user=SIA))
-        lead = only_card(await say(client, "my actions", user=TRUST_LEAD))
-        admin = await say(client, "overdue actions", user=ADMIN)
-        one_school = only_card(await say(client, "my actions st marys", user=TRUST_LEAD))
-        teacher = await say(client, "my actions", user=TEACHER)
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        adviser = only_card(await world.say("my actions", SIA))
+        lead = only_card(await world.say("my actions", TRUST_LEAD))
+        admin = await world.say("overdue actions", ADMIN)
+        one_school = only_card(await world.say("my actions st marys", TRUST_LEAD))
+        teacher = await world.say("my actions", TEACHER)
     assert descriptions(adviser) == ["Phonics training", "Book audit"]
     assert "Overdue actions across Test Trust" in card_text(lead)
     assert descriptions(lead) == ["St Mary's attendance plan", "Phonics training"]
@@ -104,14 +96,13 @@ async def test_a_head_asking_for_another_schools_actions_is_refused(
 ) -> None:
     seeded, _ = await seeded_with_actions(sessions)
     before = await stored_rows(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        refused = await say(client, "my actions st marys", user=HEAD)
-        chosen = await submit(
-            client,
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        refused = await world.say("my actions st marys", HEAD)
+        chosen = await world.submit(
             {"verb": "actions.show", "school_id": str(seeded.school_ids["100002"])},
-            user=HEAD,
+            HEAD,
         )
-        own = only_card(await say(client, "my actions oakfield", user=HEAD))
+        own = only_card(await world.say("my actions oakfield", HEAD))
     assert texts(refused) == "You don't have access to St Mary's C of E's actions."
     assert texts(chosen) == "You don't have access to St Mary's C of E's actions."
     assert "attendance plan" not in json.dumps(refused) + json.dumps(chosen)
@@ -123,8 +114,8 @@ async def test_mark_done_as_an_invoke_returns_the_refreshed_card_without_the_act
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded, ids = await seeded_with_actions(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        card = only_card(await say(client, "my actions", user=HEAD))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        card = only_card(await world.say("my actions", HEAD))
         # The card's own button: Action.Execute with an Action.Submit fallback.
         [button] = [
             a
@@ -133,9 +124,9 @@ async def test_mark_done_as_an_invoke_returns_the_refreshed_card_without_the_act
         ]
         assert button["fallback"]["type"] == "Action.Submit"
         assert button["fallback"]["data"]["verb"] == "actions.done"
-        body = await invoke(client, button["verb"], button["data"], user=HEAD)
+        body = await world.execute(button["verb"], button["data"], HEAD)
         # Clicked twice (or redelivered): harmless.
-        second = await invoke(client, button["verb"], button["data"], user=HEAD)
+        second = await world.execute(button["verb"], button["data"], HEAD)
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     refreshed = body["value"]
@@ -156,14 +147,14 @@ async def test_mark_done_through_the_submit_fallback(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     _, ids = await seeded_with_actions(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        card = only_card(await say(client, "my actions", user=HEAD))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        card = only_card(await world.say("my actions", HEAD))
         [button] = [
             a
             for a in find(card, type="Action.Execute", verb="actions.done")
             if a["data"]["action_id"] == ids["later"]
         ]
-        answer = only_card(await submit(client, button["fallback"]["data"], user=HEAD))
+        answer = only_card(await world.submit(button["fallback"]["data"], HEAD))
     assert descriptions(answer) == ["Phonics training"]
     assert "Marked done: Book audit" in card_text(answer)
 
@@ -173,13 +164,12 @@ async def test_marking_another_schools_action_is_refused_and_changes_nothing(
 ) -> None:
     seeded, ids = await seeded_with_actions(sessions)
     before = await stored_rows(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        body = await invoke(client, "actions.done", {"action_id": ids["st_marys"]}, user=HEAD)
-        update = await invoke(
-            client,
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        body = await world.execute("actions.done", {"action_id": ids["st_marys"]}, HEAD)
+        update = await world.execute(
             "actions.update",
             {"action_id": ids["st_marys"], f"rag_{ids['st_marys']}": "green"},
-            user=HEAD,
+            HEAD,
         )
     assert body["value"] == "You don't have access to St Mary's C of E's actions."
     assert update["value"] == "You don't have access to St Mary's C of E's actions."
@@ -202,8 +192,8 @@ async def test_update_rates_and_reschedules_keeping_history(
     seeded, ids = await seeded_with_actions(sessions)
     new_due = TODAY + timedelta(days=60)
     action_id = ids["st_marys"]
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        card = only_card(await say(client, "my actions", user=OTHER_HEAD))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        card = only_card(await world.say("my actions", OTHER_HEAD))
         [save] = [
             a
             for a in find(card, type="Action.Execute", verb="actions.update")
@@ -211,12 +201,11 @@ async def test_update_rates_and_reschedules_keeping_history(
         ]
         assert find(card, id=f"rag_{action_id}") and find(card, id=f"due_{action_id}")
         data = {**save["data"], f"rag_{action_id}": "amber", f"due_{action_id}": str(new_due)}
-        body = await invoke(client, "actions.update", data, user=OTHER_HEAD)
-        bad = await invoke(
-            client,
+        body = await world.execute("actions.update", data, OTHER_HEAD)
+        bad = await world.execute(
             "actions.update",
             {**save["data"], f"due_{action_id}": "next week"},
-            user=OTHER_HEAD,
+            OTHER_HEAD,
         )
     refreshed = card_text(body["value"])
     assert "Updated: St Mary's attendance plan" in refreshed
@@ -264,7 +253,7 @@ async def test_lists_take_two_queries_and_are_capped(
     assert (len(listed.rows), listed.total) == (12, 45)
     assert all(row.overdue and row.school_name == "Oakfield Primary" for row in listed.rows)
     assert overdue.total == 45
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        card = only_card(await say(client, "my actions", user=HEAD))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        card = only_card(await world.say("my actions", HEAD))
     assert len(json.dumps(card).encode()) < 28_000
     assert "Showing the first 12 of 45" in card_text(card)

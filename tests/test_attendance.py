@@ -11,22 +11,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.app import Waypoint
 from bot.settings import Settings
 from storage.attendance.concerns import ConcernDetails, raise_concern
 from storage.attendance.counts import attendance_counts
 from storage.attendance.rules import absence_flags
-from storage.conversations import save_reference
-from storage.models import (
-    AttendanceConcern,
-    AuditEvent,
-    ConcernEvent,
-    Person,
-)
+from storage.engine import Sessions
+from storage.models import AttendanceConcern, ConcernEvent
 from tests.support import (
     ADMIN,
     HEAD,
@@ -34,15 +26,18 @@ from tests.support import (
     SUBJECT_LEAD,
     TEACHER,
     TRUST_LEAD,
+    Served,
+    add_person,
     card_text,
     cards_in,
     count_rows,
-    execute,
+    facts,
+    field_error,
+    inputs,
     loopback_connector,
-    message,
-    role_rows,
+    only_card,
     seed_trust,
-    serve_waypoint,
+    serve,
 )
 
 SETTINGS = Settings(_env_file=None)
@@ -62,83 +57,25 @@ OTHER_AL = "eeeeeeee-0000-4000-8000-000000000001"
 
 
 @dataclass
-class World:
-    client: TestClient  # type: ignore[type-arg]
-    waypoint: Waypoint
-    sessions: async_sessionmaker[AsyncSession]
-    trust_id: int
-    other_trust_id: int
-    people: dict[str, int]
-    schools: dict[str, int]
-    other_school: int
+class World(Served):
+    """The seeded trust served, with attendance leads (Oakfield's and a trust-wide one)
+    and staff of other roles at Oakfield; and another trust with its own lead."""
 
-    async def say(self, text: str, user: str) -> dict[str, Any]:
-        response = await self.client.post(
-            "/api/messages", json=message(text, user=user, expect_replies=True)
-        )
-        assert response.status == 200
-        [reply] = (await response.json())["activities"]
-        return dict(reply)
-
-    async def submit(self, data: dict[str, Any], user: str) -> dict[str, Any]:
-        response = await self.client.post(
-            "/api/messages", json=message("", user=user, expect_replies=True, value=data)
-        )
-        assert response.status == 200
-        [reply] = (await response.json())["activities"]
-        return dict(reply)
-
-    async def execute(self, verb: str, data: dict[str, Any], user: str, **kw: Any) -> Any:
-        """An Action.Execute: the answer's value is a card (dict) or a text (str)."""
-        response = await self.client.post(
-            "/api/messages", json=execute(verb, {"verb": verb, **data}, user=user, **kw)
-        )
-        assert response.status == 200
-        body = await response.json()
-        assert body["statusCode"] == 200
-        return body["value"]
+    other_trust_id: int = 0
+    other_school: int = 0
 
     async def concerns(self) -> list[AttendanceConcern]:
-        async with self.sessions() as session:
-            return list(
-                await session.scalars(select(AttendanceConcern).order_by(AttendanceConcern.id))
-            )
+        return await self.stored(AttendanceConcern)
 
     async def events(self, concern_id: int) -> list[ConcernEvent]:
-        async with self.sessions() as session:
-            return list(
-                await session.scalars(
-                    select(ConcernEvent)
-                    .where(ConcernEvent.concern_id == concern_id)
-                    .order_by(ConcernEvent.id)
-                )
-            )
-
-    async def audit(self) -> list[AuditEvent]:
-        async with self.sessions() as session:
-            return list(await session.scalars(select(AuditEvent).order_by(AuditEvent.id)))
-
-
-async def _add_person(
-    session: AsyncSession, trust_id: int, aad: str, name: str, roles: list[str], schools: list[int]
-) -> int:
-    person = Person(
-        trust_id=trust_id, aad_object_id=aad, email=f"{aad[:8]}{aad[-2:]}@x.org", display_name=name
-    )
-    person.roles = role_rows(roles, schools)
-    session.add(person)
-    await session.flush()
-    return person.id
+        return [e for e in await self.stored(ConcernEvent) if e.concern_id == concern_id]
 
 
 @pytest.fixture
-async def world(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[World]:
+async def world(engine: AsyncEngine, sessions: Sessions) -> AsyncIterator[World]:
     seeded = await seed_trust(sessions)
     other = await seed_trust(sessions, tenant=OTHER_TENANT, name="Other Trust")
     oakfield = seeded.school_ids["100001"]
-    people = dict(seeded.person_ids)
     async with sessions.begin() as session:
         for aad, name, roles, schools in (
             (AL_A, "Alex Attendance", ["attendance_lead"], [oakfield]),
@@ -147,22 +84,25 @@ async def world(
             (SIA_A, "Sol Adviser", ["sia"], [oakfield]),
             (SUBJECT_A, "Suki Subject", ["subject_lead", "teacher"], [oakfield]),
         ):
-            people[aad] = await _add_person(session, seeded.trust_id, aad, name, roles, schools)
-        people[OTHER_AL] = await _add_person(
+            seeded.person_ids[aad] = await add_person(
+                session, seeded.trust_id, aad, name, roles, schools
+            )
+        # In the test's own map of people, though of the other trust: its Entra id
+        # is like no one's here.
+        seeded.person_ids[OTHER_AL] = await add_person(
             session, other.trust_id, OTHER_AL, "Olu Other", ["attendance_lead"], []
         )
-    async with serve_waypoint(engine, SETTINGS) as (client, waypoint):
-        waypoint.bot.clock = lambda: NOW
-        yield World(
-            client,
-            waypoint,
-            sessions,
-            seeded.trust_id,
-            other.trust_id,
-            people,
-            seeded.school_ids,
-            other.school_ids["100001"],
-        )
+    async with serve(
+        engine,
+        sessions,
+        seeded,
+        settings=SETTINGS,
+        now=NOW,
+        kind=World,
+        other_trust_id=other.trust_id,
+        other_school=other.school_ids["100001"],
+    ) as served:
+        yield served
 
 
 def _raise_data(world: World, **overrides: Any) -> dict[str, Any]:
@@ -180,25 +120,6 @@ def _raise_data(world: World, **overrides: Any) -> dict[str, Any]:
     }
     data.update(overrides)
     return data
-
-
-def _inputs(card: dict[str, Any]) -> dict[str, Any]:
-    return {item["id"]: item for item in card["body"] if item.get("type", "").startswith("Input.")}
-
-
-def _error(card: dict[str, Any], field: str) -> str | None:
-    for item in card["body"]:
-        if item.get("id") == f"error_{field}":
-            return str(item["text"])
-    return None
-
-
-def _facts(card: dict[str, Any], block_id: str | None = None) -> dict[str, str]:
-    facts: dict[str, str] = {}
-    for item in card["body"]:
-        if item.get("type") == "FactSet" and (block_id is None or item.get("id") == block_id):
-            facts.update({f["title"]: f["value"] for f in item["facts"]})
-    return facts
 
 
 async def _seed_concern(
@@ -278,18 +199,18 @@ def test_absence_flags_at_their_edges(
 async def test_flags_from_the_figures_are_shown_on_the_confirmation_and_stored(
     world: World, percent: str, unauthorised: str, persistent: bool, severe: bool, penalty: bool
 ) -> None:
-    card = await world.execute(
+    card = await world.press(
         "attendance.save",
         _raise_data(world, attendance_percent=percent, unauthorised_sessions=unauthorised),
-        user=TEACHER,
+        TEACHER,
     )
     assert "Attendance concern raised" in card_text(card)
-    flags = _facts(card, "flags")
+    flags = facts(card, "flags")
     assert flags["Persistent absence"].startswith("Yes" if persistent else "No")
     assert flags["Severe absence"].startswith("Yes" if severe else "No")
     assert flags["Penalty notice"].startswith("Consider a penalty notice" if penalty else "Not")
     # The figure is shown as typed: 89.95 never reads as 90.0.
-    assert _facts(card)["Attendance this year"] == f"{Decimal(percent)}%"
+    assert facts(card)["Attendance this year"] == f"{Decimal(percent)}%"
     [row] = await world.concerns()
     assert row.attendance_percent == Decimal(percent)
     assert row.unauthorised_sessions_10_weeks == int(unauthorised)
@@ -307,14 +228,14 @@ async def test_raise_concern_opens_a_card_that_asks_for_a_reference_not_a_name(
     world: World,
 ) -> None:
     for typed in ("raise concern", "attendance", "Raise a concern"):
-        [card] = cards_in([await world.say(typed, user=TEACHER)])
-        inputs = _inputs(card)
-        assert [c["title"] for c in inputs["school"]["choices"]] == ["Oakfield Primary"]
-        assert inputs["school"]["value"] == str(world.schools["100001"])
+        card = only_card(await world.say(typed, TEACHER))
+        fields = inputs(card)
+        assert [c["title"] for c in fields["school"]["choices"]] == ["Oakfield Primary"]
+        assert fields["school"]["value"] == str(world.schools["100001"])
         assert "never type a name" in card_text(card)
-        assert inputs["pupil_ref"]["maxLength"] == 20
-        assert inputs["vulnerable"]["isMultiSelect"] is True
-        assert [c["title"] for c in inputs["stage"]["choices"]] == [
+        assert fields["pupil_ref"]["maxLength"] == 20
+        assert fields["vulnerable"]["isMultiSelect"] is True
+        assert [c["title"] for c in fields["stage"]["choices"]] == [
             "Expect",
             "Monitor",
             "Listen and understand",
@@ -322,18 +243,18 @@ async def test_raise_concern_opens_a_card_that_asks_for_a_reference_not_a_name(
             "Formalise support",
             "Enforce",
         ]
-        assert len(inputs["concern_type"]["choices"]) == 7
-        assert len(inputs["vulnerable"]["choices"]) == 7
+        assert len(fields["concern_type"]["choices"]) == 7
+        assert len(fields["vulnerable"]["choices"]) == 7
 
 
 async def test_a_teacher_raises_a_concern_and_it_is_stored_with_its_chronology(
     world: World,
 ) -> None:
-    reply = await world.submit({"verb": "attendance.save", **_raise_data(world)}, user=TEACHER)
-    [card] = cards_in([reply])
-    facts = _facts(card)
-    assert facts["Pupil"] == PUPIL
-    assert facts["Vulnerable groups"] == "Disadvantaged / pupil premium, SEN support"
+    reply = await world.submit({"verb": "attendance.save", **_raise_data(world)}, TEACHER)
+    card = only_card(reply)
+    shown = facts(card)
+    assert shown["Pupil"] == PUPIL
+    assert shown["Vulnerable groups"] == "Disadvantaged / pupil premium, SEN support"
     assert "attendance lead has been told" in card_text(card)
     # The teacher raised it but does not follow it: no buttons into the chronology.
     assert "actions" not in card
@@ -385,25 +306,25 @@ async def test_invalid_input_comes_back_with_values_kept_and_nothing_stored(
     world: World, change: dict[str, str], field: str, says: str
 ) -> None:
     data = _raise_data(world, **change)
-    card = await world.execute("attendance.save", data, user=TEACHER)
-    error = _error(card, field)
+    card = await world.press("attendance.save", data, TEACHER)
+    error = field_error(card, field)
     assert error is not None and says in error, error
-    inputs = _inputs(card)
+    fields = inputs(card)
     for key in ("pupil_ref", "attendance_percent", "unauthorised_sessions", "done_so_far"):
-        assert inputs[key]["value"] == data[key]
-    assert inputs["vulnerable"]["value"] == data["vulnerable"]
+        assert fields[key]["value"] == data[key]
+    assert fields["vulnerable"]["value"] == data["vulnerable"]
     assert card["actions"][0]["data"]["form_id"] == FORM_ID
     assert await world.concerns() == []
 
 
 async def test_a_double_click_or_a_redelivery_raises_one_concern(world: World) -> None:
     data = _raise_data(world)
-    first = await world.execute("attendance.save", data, user=TEACHER)
-    again = await world.execute("attendance.save", data, user=TEACHER)
+    first = await world.press("attendance.save", data, TEACHER)
+    again = await world.press("attendance.save", data, TEACHER)
     assert "Attendance concern raised" in card_text(first)
     assert "Already raised" in card_text(again)
     # Someone else replaying the form learns nothing about the pupil.
-    replay = await world.execute("attendance.save", data, user=AL_A)
+    replay = await world.press("attendance.save", data, AL_A)
     assert isinstance(replay, str) and PUPIL not in replay
     assert len(await world.concerns()) == 1
 
@@ -412,19 +333,8 @@ async def test_a_double_click_or_a_redelivery_raises_one_concern(world: World) -
 
 
 async def _installed(world: World, url: str, *aads: str) -> None:
-    async with world.sessions.begin() as session:
-        for aad in aads:
-            await save_reference(
-                session,
-                trust_id=world.trust_id,
-                person_id=world.people[aad],
-                conversation_id=f"a:{aad}",
-                conversation_type="personal",
-                channel_id="msteams",
-                service_url=url,
-                bot_id="28:waypoint-bot",
-                reference={},
-            )
+    for aad in aads:
+        await world.install_chat(aad, url)
 
 
 async def test_the_schools_attendance_lead_gets_a_notice_with_no_pupil_data(
@@ -432,7 +342,7 @@ async def test_the_schools_attendance_lead_gets_a_notice_with_no_pupil_data(
 ) -> None:
     async with loopback_connector() as connector:
         await _installed(world, connector.url, AL_A, AL_TRUST, HEAD, TEACHER)
-        await world.execute("attendance.save", _raise_data(world), user=TEACHER)
+        await world.press("attendance.save", _raise_data(world), TEACHER)
         await world.waypoint.notifier.drain()
     # Oakfield has its own attendance lead: only they are told.
     [posted] = connector.posted
@@ -448,10 +358,10 @@ async def test_the_schools_attendance_lead_gets_a_notice_with_no_pupil_data(
     # The button opens the concern for an authorised viewer only.
     button = card["actions"][0]
     assert button["verb"] == "attendance.open"
-    opened = await world.execute(button["verb"], button["data"], user=AL_A)
-    assert _facts(opened)["Pupil"] == PUPIL
+    opened = await world.press(button["verb"], button["data"], AL_A)
+    assert facts(opened)["Pupil"] == PUPIL
     for outsider in (TEACHER, SUBJECT_LEAD, TRUST_LEAD, ADMIN):
-        refused = await world.execute(button["verb"], button["data"], user=outsider)
+        refused = await world.press(button["verb"], button["data"], outsider)
         assert isinstance(refused, str) and refused.startswith("You don't have access")
         assert PUPIL not in refused
 
@@ -459,10 +369,10 @@ async def test_the_schools_attendance_lead_gets_a_notice_with_no_pupil_data(
 async def test_a_school_without_an_attendance_lead_tells_the_trusts(world: World) -> None:
     async with loopback_connector() as connector:
         await _installed(world, connector.url, AL_A, AL_TRUST)
-        await world.execute(
+        await world.press(
             "attendance.save",
             _raise_data(world, school=str(world.schools["100002"])),
-            user=SUBJECT_LEAD,
+            SUBJECT_LEAD,
         )
         await world.waypoint.notifier.drain()
     [posted] = connector.posted
@@ -564,7 +474,7 @@ async def test_permission_matrix(world: World, role: str) -> None:
         for action, (verb, data) in attempts.items():
             label = f"{role} {action} {scope}"
             before = await _snapshot(world)
-            answer = await world.execute(verb, data, user=user)
+            answer = await world.press(verb, data, user)
             after = await _snapshot(world)
             if not _allowed(role, action, scope):
                 assert isinstance(answer, str), label
@@ -597,7 +507,7 @@ async def test_permission_matrix(world: World, role: str) -> None:
                 assert "Attendance concern raised" in shown, label
                 assert after[0]["attendance_concern"] == before[0]["attendance_concern"] + 1
             elif action == "view":
-                assert _facts(answer)["Pupil"] == pupil, label
+                assert facts(answer)["Pupil"] == pupil, label
             elif action == "update":
                 assert "Concern updated" in shown, label
                 assert concern[concern_id].stage == "listen", label
@@ -613,8 +523,8 @@ async def test_another_trusts_attendance_lead_cannot_open_this_trusts_concern(
 ) -> None:
     concern_id = await _seed_concern(world)
     before = await _snapshot(world)
-    answer = await world.execute(
-        "attendance.open", {"concern_id": concern_id}, user=OTHER_AL, tenant=OTHER_TENANT
+    answer = await world.press(
+        "attendance.open", {"concern_id": concern_id}, OTHER_AL, tenant=OTHER_TENANT
     )
     assert isinstance(answer, str) and answer.startswith("You don't have access")
     after = await _snapshot(world)
@@ -640,12 +550,12 @@ async def _set_review(world: World, concern_id: int, day: date | None) -> None:
 
 async def test_update_and_close_build_a_dated_chronology(world: World) -> None:
     concern_id = await _seed_concern(world)
-    opened = await world.execute("attendance.open", {"concern_id": concern_id}, user=AL_A)
+    opened = await world.press("attendance.open", {"concern_id": concern_id}, AL_A)
     edit_button = next(a for a in opened["actions"] if a["title"] == "Update")
-    form = await world.execute(edit_button["verb"], edit_button["data"], user=AL_A)
-    inputs = _inputs(form)
-    assert inputs["stage"]["value"] == "monitor"
-    assert inputs["action_on"]["value"] == "2026-11-18"
+    form = await world.press(edit_button["verb"], edit_button["data"], AL_A)
+    fields = inputs(form)
+    assert fields["stage"]["value"] == "monitor"
+    assert fields["action_on"]["value"] == "2026-11-18"
     data = dict(form["actions"][0]["data"])
     data.update(
         stage="listen",
@@ -653,9 +563,9 @@ async def test_update_and_close_build_a_dated_chronology(world: World) -> None:
         action_on="2026-11-17",
         next_review_on="2026-12-02",
     )
-    updated = await world.execute("attendance.update", data, user=AL_A)
+    updated = await world.press("attendance.update", data, AL_A)
     assert "Concern updated" in card_text(updated)
-    again = await world.execute("attendance.update", data, user=AL_A)
+    again = await world.press("attendance.update", data, AL_A)
     assert "Already saved" in card_text(again)
     [row] = await world.concerns()
     assert (row.stage, row.next_review_on) == ("listen", date(2026, 12, 2))
@@ -673,24 +583,24 @@ async def test_update_and_close_build_a_dated_chronology(world: World) -> None:
     assert "Next review set for Wed 2 Dec 2026" in shown
 
     close_button = next(a for a in updated["actions"] if a["title"] == "Close concern")
-    close_form = await world.execute(close_button["verb"], close_button["data"], user=HEAD)
-    missing = await world.execute(
-        "attendance.close", dict(close_form["actions"][0]["data"], note="Back in"), user=HEAD
+    close_form = await world.press(close_button["verb"], close_button["data"], HEAD)
+    missing = await world.press(
+        "attendance.close", dict(close_form["actions"][0]["data"], note="Back in"), HEAD
     )
-    assert _error(missing, "outcome") == "Choose the outcome."
-    assert _inputs(missing)["note"]["value"] == "Back in"
+    assert field_error(missing, "outcome") == "Choose the outcome."
+    assert inputs(missing)["note"]["value"] == "Back in"
     closing = dict(close_form["actions"][0]["data"], outcome="improved", note="Back in daily")
-    closed = await world.execute("attendance.close", closing, user=HEAD)
+    closed = await world.press("attendance.close", closing, HEAD)
     assert "Concern closed" in card_text(closed)
     assert "Closed Wed 18 Nov 2026: Attendance improved" in card_text(closed)
     assert not any(a["title"] in ("Update", "Close concern") for a in closed["actions"])
-    twice = await world.execute("attendance.close", closing, user=HEAD)
+    twice = await world.press("attendance.close", closing, HEAD)
     assert "Already closed" in card_text(twice)
     [row] = await world.concerns()
     assert (row.status, row.outcome, row.closed_at) == ("closed", "improved", NOW)
     # A closed concern takes no more updates.
-    late = await world.execute(
-        "attendance.update", dict(data, form_id="f" * 32, stage="enforce"), user=AL_A
+    late = await world.press(
+        "attendance.update", dict(data, form_id="f" * 32, stage="enforce"), AL_A
     )
     assert late == "That concern was closed on Wed 18 Nov 2026; nothing changed."
     actions = [(e.action, e.outcome) for e in await world.audit()]
@@ -733,11 +643,11 @@ async def test_an_invalid_update_comes_back_with_values_kept_and_changes_nothing
         **change,
     }
     before = await _snapshot(world)
-    card = await world.execute("attendance.update", data, user=AL_A)
-    error = _error(card, field)
+    card = await world.press("attendance.update", data, AL_A)
+    error = field_error(card, field)
     assert error is not None and says in error, error
-    assert _inputs(card)["action"]["value"] == data["action"]
-    assert _inputs(card)["next_review_on"]["value"] == data["next_review_on"]
+    assert inputs(card)["action"]["value"] == data["action"]
+    assert inputs(card)["next_review_on"]["value"] == data["next_review_on"]
     after = await _snapshot(world)
     assert after == before
 
@@ -759,7 +669,7 @@ async def test_concerns_lists_open_ones_most_overdue_review_first(world: World) 
         assert row is not None
         row.status = "closed"
     await _seed_concern(world, pupil="STM1", school_id=world.schools["100002"], form_id="8" * 32)
-    [card] = cards_in([await world.say("concerns", user=HEAD)])
+    card = only_card(await world.say("concerns", HEAD))
     rows = [item for item in card["body"] if item.get("id", "").startswith("concern_")]
     assert [r["id"] for r in rows] == [
         f"concern_{ids[p]}" for p in ("LATE8", "LATE2", "TODAY", "LATER1")
@@ -774,13 +684,13 @@ async def test_concerns_lists_open_ones_most_overdue_review_first(world: World) 
     assert sorted(listed) == sorted(ids.values())
     # Each opens its chronology.
     button = rows[0]["columns"][1]["items"][0]["actions"][0]
-    opened = await world.execute(button["verb"], button["data"], user=HEAD)
-    assert _facts(opened)["Pupil"] == "LATE8"
+    opened = await world.press(button["verb"], button["data"], HEAD)
+    assert facts(opened)["Pupil"] == "LATE8"
     assert "Chronology" in card_text(opened)
     # A trust-level attendance lead sees both schools, and one by name.
-    [trust_wide] = cards_in([await world.say("concerns", user=AL_TRUST)])
+    trust_wide = only_card(await world.say("concerns", AL_TRUST))
     assert "STM1" in card_text(trust_wide) and "LATE8" in card_text(trust_wide)
-    [one] = cards_in([await world.say("concerns st marys", user=AL_TRUST)])
+    one = only_card(await world.say("concerns st marys", AL_TRUST))
     assert "STM1" in card_text(one) and "LATE8" not in card_text(one)
 
 
@@ -798,7 +708,7 @@ async def test_everyone_else_sees_counts_only(world: World) -> None:
     await _seed_concern(
         world, pupil="CNT3", school_id=world.schools["100002"], form_id="3" * 32, stage="enforce"
     )
-    [teacher] = cards_in([await world.say("concerns", user=TEACHER)])
+    teacher = only_card(await world.say("concerns", TEACHER))
     shown = card_text(teacher)
     assert "Attendance concerns: Oakfield Primary" in shown
     assert not any(f"CNT{n}" in json.dumps(teacher) for n in (1, 2, 3))
@@ -810,10 +720,10 @@ async def test_everyone_else_sees_counts_only(world: World) -> None:
         ("Severe absence", "1"),
         ("Consider a penalty notice", "1"),
     ]
-    [trust] = cards_in([await world.say("concerns", user=TRUST_LEAD)])
-    by_school = _facts(trust)
+    trust = only_card(await world.say("concerns", TRUST_LEAD))
+    by_school = facts(trust)
     assert (by_school["Oakfield Primary"], by_school["St Mary's C of E"]) == ("2", "1")
-    refused = await world.say("concerns st marys", user=TEACHER)
+    [refused] = await world.say("concerns st marys", TEACHER)
     assert refused["text"] == "You don't have access to attendance concerns at St Mary's C of E."
     assert (await world.audit())[-1].outcome == "refused"
 
@@ -882,14 +792,14 @@ async def test_a_full_run_logs_no_pupil_reference_and_no_free_text(
                 "verb": "attendance.save",
                 **_raise_data(world, pupil_ref=typed["pupil"], done_so_far=typed["done"]),
             },
-            user=TEACHER,
+            TEACHER,
         )
-        assert typed["pupil"] in card_text(cards_in([raised])[0])
+        assert typed["pupil"] in card_text(only_card(raised))
         await world.waypoint.notifier.drain()
         [concern] = await world.concerns()
-        await world.say("concerns", user=AL_A)
-        form = await world.execute("attendance.edit", {"concern_id": concern.id}, user=AL_A)
-        await world.execute(
+        await world.say("concerns", AL_A)
+        form = await world.press("attendance.edit", {"concern_id": concern.id}, AL_A)
+        await world.press(
             "attendance.update",
             dict(
                 form["actions"][0]["data"],
@@ -898,12 +808,12 @@ async def test_a_full_run_logs_no_pupil_reference_and_no_free_text(
                 action_on="2026-11-18",
                 next_review_on="2026-11-30",
             ),
-            user=AL_A,
+            AL_A,
         )
-        closing = await world.execute("attendance.closing", {"concern_id": concern.id}, user=AL_A)
+        closing = await world.press("attendance.closing", {"concern_id": concern.id}, AL_A)
         await world.submit(
             dict(closing["actions"][0]["data"], outcome="improved", note=typed["note"]),
-            user=AL_A,
+            AL_A,
         )
     [concern] = await world.concerns()
     assert concern.status == "closed"

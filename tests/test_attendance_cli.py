@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -23,32 +21,10 @@ from storage.attendance.concerns import (
 )
 from storage.attendance.retention import retention_expired
 from storage.directory import Actor
-from storage.engine import create_engine, session_factory
 from storage.models import AttendanceConcern, AuditEvent, ConcernEvent, Role, Trust
-from tests.support import HEAD, OTHER_TENANT, TENANT, seed_trust
+from tests.support import HEAD, OTHER_TENANT, TENANT, in_store, seed_trust
 
 T = TypeVar("T")
-
-
-@pytest.fixture
-def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
-    url, schema = database_url
-    if schema:
-        # The CLI has no schema option; libpq's options select the test schema.
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
-    return url
-
-
-def _with_store(url: str, work: Callable[[Any], Awaitable[T]]) -> T:
-    async def run() -> T:
-        engine = create_engine(url)
-        try:
-            return await work(session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
 
 
 @pytest.mark.parametrize(
@@ -168,20 +144,20 @@ async def _state(sessions: Any) -> dict[int, tuple[Any, ...]]:
 def test_retention_apply_anonymises_exactly_the_expired_concerns(
     store_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ids = _with_store(store_env, _seed)
-    before = _with_store(store_env, _state)
+    ids = in_store(store_env, _seed)
+    before = in_store(store_env, _state)
 
     # The last day of retention: nothing goes.
     assert waypoint(["retention", "apply", "--tenant-id", TENANT, "--today", "2026-08-31"]) == 0
     assert "anonymised 0 closed attendance concerns" in capsys.readouterr().out
-    assert _with_store(store_env, _state) == before
+    assert in_store(store_env, _state) == before
 
     assert waypoint(["retention", "apply", "--tenant-id", TENANT, "--today", "2026-09-01"]) == 0
     out = capsys.readouterr().out
     assert out.strip() == (
         "anonymised 2 closed attendance concerns (kept for the academic year of closure plus 2)"
     )
-    after = _with_store(store_env, _state)
+    after = in_store(store_env, _state)
     for pupil in ("EXP1", "EXP3"):
         ref, done, anonymised, kept, events = after[ids[pupil]]
         assert (ref, done, anonymised) == ("anonymised", "", True)
@@ -206,7 +182,7 @@ def test_retention_apply_anonymises_exactly_the_expired_concerns(
             )
             return sorted((e.subject_id, e.person_id, e.outcome, e.subject_type) for e in rows)
 
-    assert _with_store(store_env, anonymise_events) == [
+    assert in_store(store_env, anonymise_events) == [
         (ids["EXP1"], None, "ok", "attendance_concern"),
         (ids["EXP3"], None, "ok", "attendance_concern"),
     ]
@@ -226,10 +202,10 @@ def test_retention_apply_anonymises_exactly_the_expired_concerns(
             return [(t, y) for t, y in rows]
 
     # The other trust keeps the default.
-    assert _with_store(store_env, years) == [(TENANT, 1), (OTHER_TENANT, 2)]
+    assert in_store(store_env, years) == [(TENANT, 1), (OTHER_TENANT, 2)]
     assert waypoint(["retention", "apply", "--tenant-id", TENANT, "--today", "2026-09-01"]) == 0
     assert "anonymised 1 closed attendance concern (kept for" in capsys.readouterr().out
-    final = _with_store(store_env, _state)
+    final = in_store(store_env, _state)
     assert final[ids["EDGE2"]][0] == "anonymised"
     assert final[ids["NEW5"]] == before[ids["NEW5"]]
     assert final[ids["FAR6"]] == before[ids["FAR6"]]
@@ -238,7 +214,7 @@ def test_retention_apply_anonymises_exactly_the_expired_concerns(
 def test_audit_prints_the_trail_without_pupil_data(
     store_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    ids = _with_store(store_env, _seed)
+    ids = in_store(store_env, _seed)
     assert waypoint(["retention", "apply", "--tenant-id", TENANT, "--today", "2026-09-01"]) == 0
     capsys.readouterr()
     assert waypoint(["audit", "--tenant-id", TENANT]) == 0

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import date
 from pathlib import Path
@@ -24,23 +23,10 @@ from storage.categories import (
     replace_framework,
     school_category,
 )
-from storage.engine import create_engine, session_factory
+from storage.engine import Sessions
 from storage.frameworks import FrameworkSpec, load_preset
 from storage.models import AuditEvent, Category, SchoolCategorisation
-from tests.improvement import (
-    OTHER_HEAD,
-    SIA,
-    Sessions,
-    add_school,
-    find,
-    only_card,
-    say,
-    seed_improvement,
-    stored_rows,
-    submit,
-    submit_data,
-    texts,
-)
+from tests.improvement import OTHER_HEAD, SIA, seed_improvement
 from tests.support import (
     HEAD,
     OTHER_TENANT,
@@ -49,12 +35,20 @@ from tests.support import (
     TENANT,
     TRUST_LEAD,
     Seeded,
+    add_school,
     card_text,
     cards_in,
+    field_error,
+    find,
+    in_store,
     loopback_connector,
     message,
+    only_card,
     seed_trust,
-    serve_waypoint,
+    serve,
+    stored_rows,
+    submit_data,
+    texts,
 )
 
 SETTINGS = Settings(_env_file=None)
@@ -115,17 +109,17 @@ async def test_categorise_then_read_back_with_history_and_the_head_is_told(
     oakfield = seeded.school_ids["100001"]
     async with (
         loopback_connector() as connector,
-        serve_waypoint(engine, SETTINGS) as (client, waypoint_app),
+        serve(engine, sessions, settings=SETTINGS) as world,
     ):
         # The head has Waypoint installed: the notice has somewhere to go.
         install = message("", user=HEAD, service_url=connector.url)
         install.pop("text")
         install.update(type="installationUpdate", action="add")
-        assert (await client.post("/api/messages", json=install)).status in (200, 201)
-        await waypoint_app.notifier.drain()
+        assert (await world.post(install)).status in (200, 201)
+        await world.waypoint.notifier.drain()
         connector.posted.clear()
 
-        form = only_card(await say(client, "categorise oakfeld", user=TRUST_LEAD))
+        form = only_card(await world.say("categorise oakfeld", TRUST_LEAD))
         assert "Record a categorisation" in card_text(form)
         [school_input] = find(form, id="school_id")
         assert school_input["value"] == str(oakfield)
@@ -144,7 +138,7 @@ async def test_categorise_then_read_back_with_history_and_the_head_is_told(
             attendees="Hana Head, Chair of Governors, Director of Education",
             rationale="Secure leadership; reading not yet good enough.",
         )
-        confirmed = only_card(await submit(client, first, user=TRUST_LEAD))
+        confirmed = only_card(await world.submit(first, TRUST_LEAD))
         shown = card_text(confirmed)
         assert "Categorisation recorded" in shown
         assert "Reinforcement" in shown and "10 July 2025" in shown
@@ -152,10 +146,10 @@ async def test_categorise_then_read_back_with_history_and_the_head_is_told(
         # "within 12 to 18 months" from 10 July 2025.
         assert "10 January 2027" in shown
         # A double click stores once and notifies once.
-        again = only_card(await submit(client, first, user=TRUST_LEAD))
+        again = only_card(await world.submit(first, TRUST_LEAD))
         assert "Reinforcement" in card_text(again)
 
-        form = only_card(await say(client, "categorise", user=TRUST_LEAD))
+        form = only_card(await world.say("categorise", TRUST_LEAD))
         second = _form_values(
             form,
             school_id=str(oakfield),
@@ -164,11 +158,11 @@ async def test_categorise_then_read_back_with_history_and_the_head_is_told(
             attendees="Hana Head, Director of Education",
             rationale="Outcomes fell; attendance low.",
         )
-        only_card(await submit(client, second, user=TRUST_LEAD))
-        await waypoint_app.notifier.drain()
+        only_card(await world.submit(second, TRUST_LEAD))
+        await world.waypoint.notifier.drain()
 
         # The head reads it back: category, since when, what it brings, the last change.
-        card = only_card(await say(client, "what's our category", user=HEAD))
+        card = only_card(await world.say("what's our category", HEAD))
         shown = card_text(card)
         assert "Oakfield Primary" in shown and "Recovery" in shown
         assert "9 July 2026" in shown
@@ -203,8 +197,8 @@ async def test_an_invalid_categorisation_comes_back_with_values_and_errors(
 ) -> None:
     seeded = await seed_improvement(sessions, await seed_trust(sessions))
     before = await stored_rows(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        form = only_card(await say(client, "categorise", user=TRUST_LEAD))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        form = only_card(await world.say("categorise", TRUST_LEAD))
         values = _form_values(
             form,
             school_id=str(seeded.school_ids["100002"]),
@@ -213,16 +207,14 @@ async def test_an_invalid_categorisation_comes_back_with_values_and_errors(
             attendees="Mo Head",
             rationale="  ",
         )
-        again = only_card(await submit(client, values, user=TRUST_LEAD))
-    body = again["body"]
-    ids = [element.get("id") for element in body]
+        again = only_card(await world.submit(values, TRUST_LEAD))
     for field, message_text in (
         ("category", "Choose a category."),
         ("decided_on", "can't be in the future"),
         ("rationale", "Give the reasons"),
     ):
-        error = body[ids.index(field) + 1]
-        assert error["color"] == "Attention" and message_text in error["text"], field
+        error = field_error(again, field)
+        assert error is not None and message_text in error, field
     assert find(again, id="attendees")[0]["value"] == "Mo Head"
     assert find(again, id="school_id")[0]["value"] == str(seeded.school_ids["100002"])
     assert submit_data(again)["form_id"] == submit_data(form)["form_id"]
@@ -231,10 +223,9 @@ async def test_an_invalid_categorisation_comes_back_with_values_and_errors(
 
 async def test_only_trust_leads_categorise(engine: AsyncEngine, sessions: Sessions) -> None:
     seeded = await seed_improvement(sessions, await seed_trust(sessions))
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        refused = await say(client, "categorise", user=HEAD)
-        forged = await submit(
-            client,
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        refused = await world.say("categorise", HEAD)
+        forged = await world.submit(
             {
                 "verb": "categorise.save",
                 "form_id": "f" * 32,
@@ -244,7 +235,7 @@ async def test_only_trust_leads_categorise(engine: AsyncEngine, sessions: Sessio
                 "attendees": "me",
                 "rationale": "me",
             },
-            user=HEAD,
+            HEAD,
         )
     assert "You don't have access to Categorise" in texts(refused)
     assert "You don't have access" in texts(forged)
@@ -261,11 +252,11 @@ async def test_a_teacher_reads_their_own_category_and_is_refused_another(
     seeded = await seed_improvement(sessions, await seed_trust(sessions))
     await categorise(sessions, seeded, "100001", "refinement", date(2025, 7, 1), "a" * 32)
     await categorise(sessions, seeded, "100002", "repair", date(2025, 7, 2), "b" * 32)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        own = card_text(only_card(await say(client, "category", user=TEACHER)))
-        by_name = card_text(only_card(await say(client, "category oakfield", user=TEACHER)))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        own = card_text(only_card(await world.say("category", TEACHER)))
+        by_name = card_text(only_card(await world.say("category oakfield", TEACHER)))
         before = await stored_rows(sessions)
-        other = await say(client, "category st marys", user=TEACHER)
+        other = await world.say("category st marys", TEACHER)
         after = await stored_rows(sessions)
     assert "Oakfield Primary" in own and "Refinement" in own and "1 July 2025" in own
     assert "Refinement" in by_name
@@ -288,20 +279,19 @@ async def test_trust_leads_see_any_school_and_a_school_without_a_category_says_s
 ) -> None:
     seeded = await seed_improvement(sessions, await seed_trust(sessions))
     await categorise(sessions, seeded, "100002", "repair", date(2025, 7, 2), "b" * 32)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        repair = card_text(only_card(await say(client, "category st mary", user=TRUST_LEAD)))
-        none_yet = card_text(only_card(await say(client, "category oakfield", user=TRUST_LEAD)))
-        choose = only_card(await say(client, "category", user=TRUST_LEAD))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        repair = card_text(only_card(await world.say("category st mary", TRUST_LEAD)))
+        none_yet = card_text(only_card(await world.say("category oakfield", TRUST_LEAD)))
+        choose = only_card(await world.say("category", TRUST_LEAD))
         chosen = only_card(
-            await submit(
-                client,
+            await world.submit(
                 {**submit_data(choose), "school_id": str(seeded.school_ids["100002"])},
-                user=TRUST_LEAD,
+                TRUST_LEAD,
             )
         )
-        head_of_st_marys = card_text(only_card(await say(client, "category", user=OTHER_HEAD)))
-        adviser_own = card_text(only_card(await say(client, "category", user=SIA)))
-        adviser_other = await say(client, "category st marys", user=SIA)
+        head_of_st_marys = card_text(only_card(await world.say("category", OTHER_HEAD)))
+        adviser_own = card_text(only_card(await world.say("category", SIA)))
+        adviser_other = await world.say("category st marys", SIA)
     assert "St Mary's C of E" in repair and "Repair" in repair
     assert "Improve to Recovery within one year." in repair
     assert "Oakfield Primary has no category yet" in none_yet
@@ -323,12 +313,12 @@ async def test_school_names_are_matched_forgivingly_within_the_trust(
     await categorise(sessions, seeded, "100001", "excellence", date(2025, 7, 1), "a" * 32)
     other = await seed_trust(sessions, tenant=OTHER_TENANT, name="Other Trust")
     await add_school(sessions, other.trust_id, "200001", "Brookside Academy")
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        typo = card_text(only_card(await say(client, "category oakfeld", user=TRUST_LEAD)))
-        partial = card_text(only_card(await say(client, "category oak", user=TRUST_LEAD)))
-        elsewhere = await say(client, "category brookside", user=TRUST_LEAD)
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        typo = card_text(only_card(await world.say("category oakfeld", TRUST_LEAD)))
+        partial = card_text(only_card(await world.say("category oak", TRUST_LEAD)))
+        elsewhere = await world.say("category brookside", TRUST_LEAD)
         await add_school(sessions, seeded.trust_id, "100003", "Oakfield Junior")
-        ambiguous = only_card(await say(client, "category oakfeld", user=TRUST_LEAD))
+        ambiguous = only_card(await world.say("category oakfeld", TRUST_LEAD))
     assert "Excellence" in typo and "Oakfield Primary" in typo
     assert "Excellence" in partial
     assert "I couldn't find a school called “brookside” in Test Trust" in texts(elsewhere)
@@ -344,9 +334,9 @@ async def test_a_school_without_a_category_says_so_plainly(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seed_improvement(sessions, await seed_trust(sessions))
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
+    async with serve(engine, sessions, settings=SETTINGS) as world:
         # The subject lead's only school is St Mary's, which has no category yet.
-        shown = card_text(only_card(await say(client, "category", user=SUBJECT_LEAD)))
+        shown = card_text(only_card(await world.say("category", SUBJECT_LEAD)))
     assert "St Mary's C of E has no category yet" in shown
     assert "No category has been recorded for this school" in shown
 
@@ -423,26 +413,6 @@ async def test_replacing_the_framework_keeps_history_but_not_silently_a_current_
 # --- waypoint framework set ------------------------------------------------------------
 
 
-@pytest.fixture
-def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
-    url, schema = database_url
-    if schema:
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
-    return url
-
-
-def _in_store(url: str, work: Any) -> Any:
-    async def run() -> Any:
-        engine = create_engine(url)
-        try:
-            return await work(session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(run())
-
-
 FRAMEWORK_YAML = """\
 key: three-stages
 name: Three stages
@@ -468,7 +438,7 @@ def test_framework_set_from_yaml_then_refusals(
         await categorise(sessions, seeded, "100001", "recovery", date(2025, 7, 1), "c" * 32)
         return seeded
 
-    _in_store(store_env, seed)
+    in_store(store_env, seed)
     path = tmp_path / "three.yaml"
     path.write_text(FRAMEWORK_YAML, encoding="utf-8")
 
@@ -486,7 +456,7 @@ def test_framework_set_from_yaml_then_refusals(
         async with sessions() as session:
             return list(await session.scalars(select(Category.key).order_by(Category.rank)))
 
-    assert _in_store(store_env, keys) == ["thriving", "developing", "repair", "recovery"]
+    assert in_store(store_env, keys) == ["thriving", "developing", "repair", "recovery"]
 
     assert waypoint(["framework", "set", str(path), "--tenant-id", "nobody"]) == 1
     assert "no trust with tenant id nobody" in capsys.readouterr().err
@@ -498,7 +468,7 @@ def test_framework_set_rejects_a_bad_field_naming_it(
     async def seed(sessions: Sessions) -> None:
         await seed_improvement(sessions, await seed_trust(sessions))
 
-    _in_store(store_env, seed)
+    in_store(store_env, seed)
     bad = tmp_path / "bad.yaml"
     bad.write_text(FRAMEWORK_YAML.replace("    name: Developing\n", ""), encoding="utf-8")
     assert waypoint(["framework", "set", str(bad), "--tenant-id", TENANT]) == 1
@@ -521,7 +491,7 @@ def test_framework_set_rejects_a_bad_field_naming_it(
         async with sessions() as session:
             return list(await session.scalars(select(Category.key).order_by(Category.rank)))
 
-    assert _in_store(store_env, keys) == [
+    assert in_store(store_env, keys) == [
         "excellence",
         "refinement",
         "reinforcement",

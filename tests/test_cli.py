@@ -2,39 +2,25 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.cli import main as waypoint
-from storage.engine import create_engine, session_factory
+from storage.engine import Sessions
 from storage.models import Person, School, Trust
+from tests.support import in_store
 
 TENANT = "33333333-3333-4333-8333-333333333333"
 
 
-@pytest.fixture
-def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
-    url, schema = database_url
-    if schema:
-        # The CLI has no schema option; libpq's options select the test schema.
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
-    return url
-
-
 def _count(url: str, model: type[School] | type[Person] | type[Trust]) -> int:
-    async def count() -> int:
-        engine = create_engine(url)
-        try:
-            async with session_factory(engine)() as session:
-                return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-        finally:
-            await engine.dispose()
+    async def count(sessions: Sessions) -> int:
+        async with sessions() as session:
+            return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
-    return asyncio.run(count())
+    return in_store(url, count)
 
 
 def test_add_a_trust_then_import_schools_and_people(
@@ -170,22 +156,18 @@ def test_coaching_strands_are_set_from_a_file_and_retired_ones_kept(
     assert "coaching strands: 2 in use" in out
     assert "Modelling" in out  # one of the defaults a new trust starts with, now retired
 
-    async def names() -> list[tuple[str, bool]]:
-        engine = create_engine(store_env)
-        try:
-            async with session_factory(engine)() as session:
-                rows = await session.scalars(
-                    select(CoachingStrand).order_by(
-                        CoachingStrand.active.desc(), CoachingStrand.position
-                    )
+    async def names(sessions: Sessions) -> list[tuple[str, bool]]:
+        async with sessions() as session:
+            rows = await session.scalars(
+                select(CoachingStrand).order_by(
+                    CoachingStrand.active.desc(), CoachingStrand.position
                 )
-                return [(s.name, s.active) for s in rows]
-        finally:
-            await engine.dispose()
+            )
+            return [(s.name, s.active) for s in rows]
 
     # The whole list: the two in use, in the file's order, and every default the trust
     # started with still there, retired (past sessions keep their focus).
-    assert asyncio.run(names()) == [
+    assert in_store(store_env, names) == [
         ("Retrieval practice", True),
         ("Oracy", True),
         ("Explicit vocabulary instruction", False),

@@ -9,26 +9,33 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.coaching.session_form import FORM_SCHOOLS
+from storage.engine import Sessions
 from storage.models import CoachingSession, CoachingStrand, School
 from storage.strands import set_strands
-from tests.support import HEAD, TRUST_LEAD, card_text, cards_in, seed_trust, serve_waypoint
-from tests.test_coaching import NOW, SETTINGS, World, _add_person, _form_data, _inputs
+from tests.support import (
+    HEAD,
+    TRUST_LEAD,
+    add_person,
+    card_text,
+    inputs,
+    only_card,
+    seed_trust,
+    serve,
+)
+from tests.test_coaching import NOW, SETTINGS, World, _form_data
 
 SCHOOLS = 30
 TEACHERS = 10
 
 
 @pytest.fixture
-async def big(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
-) -> AsyncIterator[World]:
+async def big(engine: AsyncEngine, sessions: Sessions) -> AsyncIterator[World]:
     """The seeded trust grown to 30 schools of 10 teachers each."""
     seeded = await seed_trust(sessions)
-    schools = dict(seeded.school_ids)
-    people = dict(seeded.person_ids)
+    schools = seeded.school_ids
     async with sessions.begin() as session:
         for number in range(len(schools), SCHOOLS):
             urn = f"2{number:05d}"
@@ -41,7 +48,7 @@ async def big(
         for index, (urn, school_id) in enumerate(sorted(schools.items())):
             for number in range(TEACHERS):
                 aad = f"ffffffff-{index:04d}-4000-8000-{number:012d}"
-                people[aad] = await _add_person(
+                seeded.person_ids[aad] = await add_person(
                     session,
                     seeded.trust_id,
                     aad,
@@ -51,26 +58,27 @@ async def big(
                 )
         await set_strands(session, trust_id=seeded.trust_id, names=["Oracy"])
         strands = {s.name: s.id for s in await session.scalars(select(CoachingStrand))}
-    async with serve_waypoint(engine, SETTINGS) as (client, waypoint):
-        waypoint.bot.clock = lambda: NOW
-        yield World(client, waypoint, sessions, people, schools, strands)
+    async with serve(
+        engine, sessions, seeded, settings=SETTINGS, now=NOW, kind=World, strands=strands
+    ) as world:
+        yield world
 
 
 def _teacher_choices(card: dict[str, Any]) -> list[str]:
-    return [choice["title"] for choice in _inputs(card)["coachee"]["choices"]]
+    return [choice["title"] for choice in inputs(card)["coachee"]["choices"]]
 
 
 async def test_a_trust_lead_chooses_the_school_then_sees_its_teachers_only(big: World) -> None:
-    [choice] = cards_in([await big.say("log coaching", user=TRUST_LEAD)])
+    choice = only_card(await big.say("log coaching", TRUST_LEAD))
     assert SCHOOLS > FORM_SCHOOLS
-    schools = _inputs(choice)["school_id"]["choices"]
+    schools = inputs(choice)["school_id"]["choices"]
     assert len(schools) == SCHOOLS
     assert "Teacher" not in card_text(choice)
     assert choice["actions"][0]["data"] == {"verb": "coaching.school"}
 
     oakfield = big.schools["100001"]
     reply = await big.submit({"verb": "coaching.school", "school_id": str(oakfield)}, TRUST_LEAD)
-    [form] = cards_in([reply])
+    form = only_card(reply)
     # Oakfield's ten, plus the seeded teacher there: never the trust's 300.
     titles = _teacher_choices(form)
     assert len(titles) == TEACHERS + 1
@@ -82,7 +90,7 @@ async def test_a_trust_lead_chooses_the_school_then_sees_its_teachers_only(big: 
     # teacher of another school is not accepted for this one.
     elsewhere = big.people["ffffffff-0005-4000-8000-000000000000"]
     data = _form_data(big, coachee=str(elsewhere), school_id=oakfield)
-    [again] = cards_in([await big.submit(data, TRUST_LEAD)])
+    again = only_card(await big.submit(data, TRUST_LEAD))
     assert _teacher_choices(again) == titles
     assert await _stored(big) == []
 
@@ -92,7 +100,7 @@ async def test_a_trust_lead_chooses_the_school_then_sees_its_teachers_only(big: 
 
 
 async def test_a_head_of_one_school_gets_the_form_straight_away(big: World) -> None:
-    [form] = cards_in([await big.say("log coaching", user=HEAD)])
+    form = only_card(await big.say("log coaching", HEAD))
     titles = _teacher_choices(form)
     assert len(titles) == TEACHERS + 1
     assert "school_id" not in form["actions"][0]["data"]

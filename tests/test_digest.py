@@ -18,7 +18,6 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from dialogs.digest import trust_digest_card
 from storage.coaching.sessions import SessionDetails, record_coaching_session
-from storage.conversations import save_reference
 from storage.digests import trust_position
 from storage.frameworks import install_framework, load_preset
 from storage.models import (
@@ -43,6 +42,7 @@ from tests.support import (
     card_text,
     cards_in,
     execute,
+    install_chat,
     loopback_connector,
     message,
     seed_trust,
@@ -343,18 +343,7 @@ async def test_the_scheduler_tick_composes_due_trusts_once(
 async def _install(
     sessions: async_sessionmaker[AsyncSession], seeded: Seeded, aad: str, url: str
 ) -> None:
-    async with sessions.begin() as session:
-        await save_reference(
-            session,
-            trust_id=seeded.trust_id,
-            person_id=seeded.person_ids[aad],
-            conversation_id=f"a:{aad}",
-            conversation_type="personal",
-            channel_id="msteams",
-            service_url=url,
-            bot_id="28:waypoint-bot",
-            reference={},
-        )
+    await install_chat(sessions, seeded.trust_id, seeded.person_ids[aad], url, f"a:{aad}")
 
 
 async def test_digests_are_delivered_and_reported_with_names(

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import main as waypoint
 from bot.connector import Connector as BotConnector
@@ -22,13 +21,10 @@ from bot.scheduled.qa_reminders import send_qa_reminders
 from bot.sender import OutboxSender
 from bot.settings import Settings
 from storage.academic_calendar import QaClosed, QaOpen
-from storage.conversations import save_reference
 from storage.csv_rows import ImportRejected
-from storage.engine import create_engine, session_factory
+from storage.engine import Sessions
 from storage.models import (
     AuditEvent,
-    Person,
-    PersonSubject,
     QaReminder,
     QaSummary,
     TermDate,
@@ -36,21 +32,24 @@ from storage.models import (
 from storage.term_dates import set_terms
 from storage.terms import qa_period
 from tests.support import (
-    BOT_ID,
     HEAD,
     SUBJECT_LEAD,
     TEACHER,
     TENANT,
     TRUST_LEAD,
     Seeded,
+    Served,
+    add_person,
     card_text,
     cards_in,
     count_rows,
-    execute,
-    message,
-    role_rows,
+    field_error,
+    in_store,
+    inputs,
+    install_chat,
     seed_trust,
-    serve_waypoint,
+    serve,
+    shown_in,
 )
 from tests.support import (
     Connector as Loopback,
@@ -85,7 +84,7 @@ ANSWERS = {
 }
 
 
-async def seed_qa(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
+async def seed_qa(sessions: Sessions) -> Seeded:
     """The seeded trust plus three more subject leads."""
     seeded = await seed_trust(sessions)
     oak, marys = seeded.school_ids["100001"], seeded.school_ids["100002"]
@@ -95,54 +94,30 @@ async def seed_qa(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
             (CAL, "Cal Maths", [oak], ["Maths"]),
             (MO, "Mo Multi", [oak, marys], ["Art"]),
         ):
-            person = Person(
-                trust_id=seeded.trust_id,
-                aad_object_id=aad,
-                email=f"{name.split()[0].lower()}@example.org",
-                display_name=name,
+            seeded.person_ids[aad] = await add_person(
+                session,
+                seeded.trust_id,
+                aad,
+                name,
+                ["subject_lead", "teacher"],
+                schools,
+                subjects=subjects,
             )
-            person.roles = role_rows(["subject_lead", "teacher"], schools)
-            person.subjects = [PersonSubject(subject=s) for s in subjects]
-            session.add(person)
-            await session.flush()
-            seeded.person_ids[aad] = person.id
     return seeded
 
 
-@asynccontextmanager
-async def waypoint_at(engine: AsyncEngine, when: datetime = IN_AUTUMN_WINDOW) -> AsyncIterator[Any]:
-    async with serve_waypoint(engine, SETTINGS) as (client, app):
-        app.bot.clock = lambda: when
-        yield client
+def waypoint_at(
+    engine: AsyncEngine, sessions: Sessions, when: datetime = IN_AUTUMN_WINDOW
+) -> AbstractAsyncContextManager[Served]:
+    """Waypoint served with its clock stopped in the autumn QA window (or at `when`)."""
+    return serve(engine, sessions, settings=SETTINGS, now=when)
 
 
-async def say(client: Any, text: str, user: str) -> list[dict[str, Any]]:
-    response = await client.post(
-        "/api/messages", json=message(text, user=user, expect_replies=True)
-    )
-    assert response.status == 200
-    activities: list[dict[str, Any]] = (await response.json())["activities"]
-    return activities
-
-
-async def press(client: Any, verb: str, data: dict[str, Any], user: str) -> dict[str, Any]:
-    response = await client.post("/api/messages", json=execute(verb, data, user=user))
-    assert response.status == 200
-    body: dict[str, Any] = await response.json()
-    return body
-
-
-async def open_form(client: Any, user: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    [card] = cards_in(await say(client, "submit qa", user))
+async def open_form(world: Served, user: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    [card] = cards_in(await world.say("submit qa", user))
     [action] = card["actions"]
     assert action["verb"] == "qa.save"
     return card, dict(action["data"])
-
-
-def shown(body: dict[str, Any]) -> str:
-    if body["type"] == "application/vnd.microsoft.card.adaptive":
-        return card_text(body["value"])
-    return str(body["value"])
 
 
 def sections(card: dict[str, Any]) -> dict[str, list[str]]:
@@ -158,7 +133,7 @@ def sections(card: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
-async def summaries(sessions: async_sessionmaker[AsyncSession]) -> list[QaSummary]:
+async def summaries(sessions: Sessions) -> list[QaSummary]:
     async with sessions() as session:
         return list(await session.scalars(select(QaSummary).order_by(QaSummary.id)))
 
@@ -167,11 +142,11 @@ async def summaries(sessions: async_sessionmaker[AsyncSession]) -> list[QaSummar
 
 
 async def test_a_submission_through_the_card_is_stored_and_confirmed(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded = await seed_qa(sessions)
-    async with waypoint_at(engine) as client:
-        card, data = await open_form(client, SUBJECT_LEAD)
+    async with waypoint_at(engine, sessions) as world:
+        card, data = await open_form(world, SUBJECT_LEAD)
         text = card_text(card)
         assert "QA summary: Autumn term 2026-27" in text
         assert "History at St Mary's C of E" in text
@@ -184,14 +159,14 @@ async def test_a_submission_through_the_card_is_stored_and_confirmed(
             "actions",
             "cpd",
         }
-        body = await press(client, "qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
-        confirmation = shown(body)
+        body = await world.execute("qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
+        confirmation = shown_in(body)
         assert "QA summary submitted" in confirmation
         assert "version 1" in confirmation
         assert "Deep dive, Book look" in confirmation and "Green" in confirmation
         # Teams retries: the same form again stores nothing more.
-        again = await press(client, "qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
-        assert "Already submitted" in shown(again)
+        again = await world.execute("qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
+        assert "Already submitted" in shown_in(again)
     [row] = await summaries(sessions)
     assert (row.school_id, row.subject) == (seeded.school_ids["100002"], "History")
     assert (row.academic_year, row.term, row.term_name, row.version) == (
@@ -210,11 +185,11 @@ async def test_a_submission_through_the_card_is_stored_and_confirmed(
 
 
 async def test_validation_errors_come_back_on_the_card_with_values_kept(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seed_qa(sessions)
-    async with waypoint_at(engine) as client:
-        _, data = await open_form(client, SUBJECT_LEAD)
+    async with waypoint_at(engine, sessions) as world:
+        _, data = await open_form(world, SUBJECT_LEAD)
         bad = {
             **ANSWERS,
             "areas_for_development": "   ",
@@ -222,24 +197,16 @@ async def test_validation_errors_come_back_on_the_card_with_values_kept(
             "judgement": "purple",
             "cpd": "x" * 4001,
         }
-        body = await press(client, "qa.save", {**data, **bad}, SUBJECT_LEAD)
+        body = await world.execute("qa.save", {**data, **bad}, SUBJECT_LEAD)
     card = body["value"]
-    elements = card["body"]
-    ids = [e.get("id") for e in elements]
-
-    def error_after(field: str) -> str:
-        follower = elements[ids.index(field) + 1]
-        assert follower["type"] == "TextBlock" and follower["color"] == "Attention"
-        return str(follower["text"])
-
     assert "Please check the fields marked below" in card_text(card)
-    assert error_after("areas_for_development") == (
+    assert field_error(card, "areas_for_development") == (
         "Write the areas for development in the subject's pedagogy."
     )
-    assert error_after("evidence") == "Choose at least one kind of evidence."
-    assert error_after("judgement") == "Choose red, amber or green."
-    assert error_after("cpd") == "Keep this to 4,000 characters (this is 4001)."
-    values = {e["id"]: e.get("value") for e in elements if e["type"].startswith("Input.")}
+    assert field_error(card, "evidence") == "Choose at least one kind of evidence."
+    assert field_error(card, "judgement") == "Choose red, amber or green."
+    assert field_error(card, "cpd") == "Keep this to 4,000 characters (this is 4001)."
+    values = {key: field.get("value") for key, field in inputs(card).items()}
     assert values["strengths"] == ANSWERS["strengths"]
     assert values["actions"] == ANSWERS["actions"]
     assert values["judgement"] == "purple"
@@ -249,43 +216,43 @@ async def test_validation_errors_come_back_on_the_card_with_values_kept(
 
 
 async def test_a_lead_of_several_chooses_and_a_reminder_button_preselects(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded = await seed_qa(sessions)
     marys = seeded.school_ids["100002"]
-    async with waypoint_at(engine) as client:
-        card, data = await open_form(client, MO)
+    async with waypoint_at(engine, sessions) as world:
+        card, data = await open_form(world, MO)
         [choice] = [e for e in card["body"] if e.get("id") == "target"]
         assert [c["title"] for c in choice["choices"]] == [
             "Art at Oakfield Primary",
             "Art at St Mary's C of E",
         ]
-        missing = await press(client, "qa.save", {**data, **ANSWERS}, MO)
-        assert "Choose the subject and school." in shown(missing)
-        opened = await press(client, "qa.open", {"school_id": marys, "subject": "Art"}, MO)
+        missing = await world.execute("qa.save", {**data, **ANSWERS}, MO)
+        assert "Choose the subject and school." in shown_in(missing)
+        opened = await world.execute("qa.open", {"school_id": marys, "subject": "Art"}, MO)
         [picked] = [e for e in opened["value"]["body"] if e.get("id") == "target"]
         assert picked["value"] == f"{marys}:Art"
-        saved = await press(client, "qa.save", {**data, **ANSWERS, "target": picked["value"]}, MO)
-        assert "QA summary submitted" in shown(saved)
+        saved = await world.execute("qa.save", {**data, **ANSWERS, "target": picked["value"]}, MO)
+        assert "QA summary submitted" in shown_in(saved)
     [row] = await summaries(sessions)
     assert (row.school_id, row.subject) == (marys, "Art")
 
 
 async def test_a_subject_lead_submitting_for_another_schools_subject_is_refused(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded = await seed_qa(sessions)
     oak = seeded.school_ids["100001"]
-    async with waypoint_at(engine) as client:
-        _, data = await open_form(client, SUBJECT_LEAD)
+    async with waypoint_at(engine, sessions) as world:
+        _, data = await open_form(world, SUBJECT_LEAD)
         before = await count_rows(sessions)
         injected = {**data, **ANSWERS, "school_id": oak, "subject": "Science"}
-        body = await press(client, "qa.save", injected, SUBJECT_LEAD)
-        assert "You don't have access to submit a QA summary" in shown(body)
+        body = await world.execute("qa.save", injected, SUBJECT_LEAD)
+        assert "You don't have access to submit a QA summary" in shown_in(body)
         # Their own subject at another school, through the choice input.
         chosen = {**data, **ANSWERS, "target": f"{oak}:History"}
-        body = await press(client, "qa.save", chosen, SUBJECT_LEAD)
-        assert "You don't have access" in shown(body)
+        body = await world.execute("qa.save", chosen, SUBJECT_LEAD)
+        assert "You don't have access" in shown_in(body)
     after = await count_rows(sessions)
     assert {k: v - before[k] for k, v in after.items() if v != before[k]} == {"audit_event": 2}
     async with sessions() as session:
@@ -296,12 +263,10 @@ async def test_a_subject_lead_submitting_for_another_schools_subject_is_refused(
     ]
 
 
-async def test_a_teacher_cannot_open_the_form(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
-) -> None:
+async def test_a_teacher_cannot_open_the_form(engine: AsyncEngine, sessions: Sessions) -> None:
     await seed_qa(sessions)
-    async with waypoint_at(engine) as client:
-        [reply] = await say(client, "submit qa", TEACHER)
+    async with waypoint_at(engine, sessions) as world:
+        [reply] = await world.say("submit qa", TEACHER)
     assert "You don't have access to Submit QA summary" in reply["text"]
 
 
@@ -327,7 +292,7 @@ async def test_a_teacher_cannot_open_the_form(
     ],
 )
 async def test_the_default_calendar_picks_the_term_whose_window_holds_the_day(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
     today: date,
     term: str | None,
     next_opens: date | None,
@@ -357,7 +322,7 @@ async def test_the_default_calendar_picks_the_term_whose_window_holds_the_day(
     ],
 )
 async def test_a_six_term_trust_uses_its_own_terms(
-    sessions: async_sessionmaker[AsyncSession], today: date, term: str | None
+    sessions: Sessions, today: date, term: str | None
 ) -> None:
     seeded = await seed_trust(sessions)
     async with sessions.begin() as session:
@@ -373,11 +338,11 @@ async def test_a_six_term_trust_uses_its_own_terms(
 
 
 async def test_between_windows_the_lead_is_told_no_term_is_open_and_when_the_next_opens(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seed_qa(sessions)
-    async with waypoint_at(engine, datetime(2026, 11, 19, 16, tzinfo=UTC)) as client:
-        [reply] = await say(client, "qa", SUBJECT_LEAD)
+    async with waypoint_at(engine, sessions, datetime(2026, 11, 19, 16, tzinfo=UTC)) as world:
+        [reply] = await world.say("qa", SUBJECT_LEAD)
     assert reply["text"] == (
         "No term is open for QA summaries today. The window for Summer term 2025-26 closed "
         "on Friday 7 August 2026. The next window, for Autumn term 2026-27, opens on "
@@ -386,21 +351,20 @@ async def test_between_windows_the_lead_is_told_no_term_is_open_and_when_the_nex
 
 
 async def test_a_form_submitted_after_its_window_closed_stores_nothing(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seed_qa(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, app):
-        app.bot.clock = lambda: datetime(2027, 1, 8, 12, tzinfo=UTC)
-        _, data = await open_form(client, SUBJECT_LEAD)
-        app.bot.clock = lambda: datetime(2027, 1, 9, 12, tzinfo=UTC)
-        body = await press(client, "qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
-    assert "No term is open for QA summaries today" in shown(body)
-    assert "Nothing was saved." in shown(body)
+    async with waypoint_at(engine, sessions, datetime(2027, 1, 8, 12, tzinfo=UTC)) as world:
+        _, data = await open_form(world, SUBJECT_LEAD)
+        world.at(datetime(2027, 1, 9, 12, tzinfo=UTC))
+        body = await world.execute("qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
+    assert "No term is open for QA summaries today" in shown_in(body)
+    assert "Nothing was saved." in shown_in(body)
     assert await summaries(sessions) == []
 
 
 async def test_term_dates_file_errors_are_named_by_line_and_change_nothing(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
 ) -> None:
     seeded = await seed_trust(sessions)
     bad = (
@@ -428,21 +392,21 @@ async def test_term_dates_file_errors_are_named_by_line_and_change_nothing(
 
 
 async def test_resubmission_makes_version_2_and_status_counts_it_once(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seed_qa(sessions)
-    async with waypoint_at(engine) as client:
-        _, first = await open_form(client, SUBJECT_LEAD)
-        await press(client, "qa.save", {**first, **ANSWERS}, SUBJECT_LEAD)
-        card, second = await open_form(client, SUBJECT_LEAD)
+    async with waypoint_at(engine, sessions) as world:
+        _, first = await open_form(world, SUBJECT_LEAD)
+        await world.execute("qa.save", {**first, **ANSWERS}, SUBJECT_LEAD)
+        card, second = await open_form(world, SUBJECT_LEAD)
         assert "You submitted on Tue 1 Dec 2026 — this will be version 2." in card_text(card)
         assert second["form_id"] != first["form_id"]
-        body = await press(
-            client, "qa.save", {**second, **ANSWERS, "judgement": "amber"}, SUBJECT_LEAD
+        body = await world.execute(
+            "qa.save", {**second, **ANSWERS, "judgement": "amber"}, SUBJECT_LEAD
         )
-        assert "version 2" in shown(body)
-        [trust_card] = cards_in(await say(client, "qa status", TRUST_LEAD))
-        [school_card] = cards_in(await say(client, "qa status st marys", TRUST_LEAD))
+        assert "version 2" in shown_in(body)
+        [trust_card] = cards_in(await world.say("qa status", TRUST_LEAD))
+        [school_card] = cards_in(await world.say("qa status st marys", TRUST_LEAD))
     assert [(r.version, r.judgement) for r in await summaries(sessions)] == [
         (1, "green"),
         (2, "amber"),
@@ -461,19 +425,19 @@ async def test_resubmission_makes_version_2_and_status_counts_it_once(
 
 
 async def test_status_lists_exactly_the_missing_subjects_of_the_heads_school(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seed_qa(sessions)
-    async with waypoint_at(engine) as client:
-        card, data = await open_form(client, BEA)
+    async with waypoint_at(engine, sessions) as world:
+        card, data = await open_form(world, BEA)
         target = next(
             c["value"]
             for c in next(e for e in card["body"] if e.get("id") == "target")["choices"]
             if c["value"].endswith(":Science")
         )
-        await press(client, "qa.save", {**data, **ANSWERS, "target": target}, BEA)
-        [status] = cards_in(await say(client, "qa status", HEAD))
-        refused = await say(client, "qa status st marys", HEAD)
+        await world.execute("qa.save", {**data, **ANSWERS, "target": target}, BEA)
+        [status] = cards_in(await world.say("qa status", HEAD))
+        refused = await world.say("qa status st marys", HEAD)
     listed = sections(status)
     assert listed["Oakfield Primary: not yet submitted"] == [
         "Art: Mo Multi",
@@ -488,15 +452,15 @@ async def test_status_lists_exactly_the_missing_subjects_of_the_heads_school(
 
 
 async def test_a_summary_is_read_by_its_author_its_head_and_trust_leads_only(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     await seed_qa(sessions)
-    async with waypoint_at(engine) as client:
-        _, data = await open_form(client, CAL)
-        await press(client, "qa.save", {**data, **ANSWERS}, CAL)
+    async with waypoint_at(engine, sessions) as world:
+        _, data = await open_form(world, CAL)
+        await world.execute("qa.save", {**data, **ANSWERS}, CAL)
         [row] = await summaries(sessions)
         seen = {
-            user: shown(await press(client, "qa.show", {"summary_id": row.id}, user))
+            user: shown_in(await world.execute("qa.show", {"summary_id": row.id}, user))
             for user in (CAL, HEAD, TRUST_LEAD, TEACHER, SUBJECT_LEAD, BEA)
         }
     for reader in (CAL, HEAD, TRUST_LEAD):
@@ -509,26 +473,13 @@ async def test_a_summary_is_read_by_its_author_its_head_and_trust_leads_only(
 # -- reminders ---------------------------------------------------------------------
 
 
-async def install(
-    sessions: async_sessionmaker[AsyncSession], seeded: Seeded, aad: str, url: str
-) -> None:
+async def install(sessions: Sessions, seeded: Seeded, aad: str, url: str) -> None:
     """The person's personal chat with Waypoint, as stored when they install the app."""
-    async with sessions.begin() as session:
-        await save_reference(
-            session,
-            trust_id=seeded.trust_id,
-            person_id=seeded.person_ids[aad],
-            conversation_id=f"a:chat-{aad}",
-            conversation_type="personal",
-            channel_id="msteams",
-            service_url=url,
-            bot_id=BOT_ID,
-            reference={},
-        )
+    await install_chat(sessions, seeded.trust_id, seeded.person_ids[aad], url, f"a:chat-{aad}")
 
 
 @asynccontextmanager
-async def notifier(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[OutboxNotifier]:
+async def notifier(sessions: Sessions) -> AsyncIterator[OutboxNotifier]:
     worker = BlockingWorker("test-reminders")
     connector = BotConnector(TokenProvider(SETTINGS, worker))
     try:
@@ -548,16 +499,16 @@ def reminded(connector: Loopback) -> dict[str, list[str]]:
 
 
 async def test_reminders_go_once_per_term_and_subject_lead(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded = await seed_qa(sessions)
     async with loopback() as connector, notifier(sessions) as sender:
         for aad in (SUBJECT_LEAD, BEA, MO):
             await install(sessions, seeded, aad, connector.url)
         # Sam has submitted History already; Cal has not installed Waypoint.
-        async with waypoint_at(engine) as client:
-            _, data = await open_form(client, SUBJECT_LEAD)
-            await press(client, "qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
+        async with waypoint_at(engine, sessions) as world:
+            _, data = await open_form(world, SUBJECT_LEAD)
+            await world.execute("qa.save", {**data, **ANSWERS}, SUBJECT_LEAD)
         # Fourteen days before Fri 18 Dec is Fri 4 Dec; the 3rd is too early.
         early = await send_qa_reminders(
             sessions, trust_id=seeded.trust_id, today=date(2026, 12, 3), deliver=sender.deliver
@@ -597,26 +548,10 @@ async def test_reminders_go_once_per_term_and_subject_lead(
 # -- the command line --------------------------------------------------------------
 
 
-@pytest.fixture
-def store_env(database_url: tuple[str, str | None], monkeypatch: pytest.MonkeyPatch) -> str:
-    url, schema = database_url
-    if schema:
-        url = f"{url}?options=-csearch_path%3D{schema}"
-    monkeypatch.setenv("WAYPOINT_DATABASE_URL", url)
-    return url
-
-
 def test_terms_set_and_qa_remind_from_the_command_line(
     store_env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def seed() -> None:
-        engine = create_engine(store_env)
-        try:
-            await seed_qa(session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(seed())
+    in_store(store_env, seed_qa)
     terms = tmp_path / "terms.csv"
     terms.write_text(SIX_TERMS, encoding="utf-8")
     assert waypoint(["terms", "set", str(terms), "--tenant-id", TENANT]) == 0
@@ -634,14 +569,7 @@ def test_terms_set_and_qa_remind_from_the_command_line(
 def test_qa_settings_change_the_windows_and_are_checked(
     store_env: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def seed() -> None:
-        engine = create_engine(store_env)
-        try:
-            await seed_trust(session_factory(engine))
-        finally:
-            await engine.dispose()
-
-    asyncio.run(seed())
+    in_store(store_env, seed_trust)
     show = ["terms", "show", "--tenant-id", TENANT, "--today", "2026-12-01"]
     assert waypoint(show) == 0
     out = capsys.readouterr().out
@@ -661,7 +589,7 @@ def test_qa_settings_change_the_windows_and_are_checked(
 
 
 async def test_status_reads_a_whole_trust_in_the_same_few_queries_however_many_schools(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     from sqlalchemy import event
 

@@ -9,16 +9,26 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import String, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dialogs.forms import new_form_id
 from dialogs.qa.status import SCHOOLS_PER_PAGE
 from storage.academic_calendar import default_terms
-from storage.models import AuditEvent, Person, PersonSubject, School
+from storage.engine import Sessions
+from storage.models import AuditEvent, School
 from storage.qa import QaContent, record_qa_summary
-from tests.support import HEAD, SUBJECT_LEAD, TEACHER, TRUST_LEAD, card_text, cards_in, role_rows
+from tests.support import (
+    HEAD,
+    SUBJECT_LEAD,
+    TEACHER,
+    TRUST_LEAD,
+    Served,
+    add_person,
+    card_text,
+    cards_in,
+)
 from tests.support import seed_trust as seed_small_trust
-from tests.test_qa import IN_AUTUMN_WINDOW, press, say, waypoint_at
+from tests.test_qa import IN_AUTUMN_WINDOW, waypoint_at
 
 SCHOOLS = 45
 # tests.support's two schools (Oakfield Primary, St Mary's C of E) and these.
@@ -48,7 +58,7 @@ def extra_name(n: int, *, width: int = 0) -> str:
     return (f"School {n:02d} " + "Brontë Academy of St John the Baptist " * 10)[:width]
 
 
-async def seed_trust(sessions: async_sessionmaker[AsyncSession], *, width: int = 0) -> Trust:
+async def seed_trust(sessions: Sessions, *, width: int = 0) -> Trust:
     """45 schools: each extra school has a Science lead; every third has submitted;
     an executive head heads the first 25 of them."""
     seeded = await seed_small_trust(sessions)
@@ -67,16 +77,15 @@ async def seed_trust(sessions: async_sessionmaker[AsyncSession], *, width: int =
             session.add(school)
             await session.flush()
             trust.schools[school.name] = school.id
-            lead = Person(
-                trust_id=trust.trust_id,
-                aad_object_id=f"dddddddd-0000-4000-8000-0000000000{n:02d}",
-                email=f"lead{n}@example.org",
-                display_name=f"Lead {n:02d}",
+            lead = await add_person(
+                session,
+                trust.trust_id,
+                f"dddddddd-0000-4000-8000-0000000000{n:02d}",
+                f"Lead {n:02d}",
+                ["subject_lead"],
+                [school.id],
+                subjects=["Science"],
             )
-            lead.roles = role_rows(["subject_lead"], [school.id])
-            lead.subjects = [PersonSubject(subject="Science")]
-            session.add(lead)
-            await session.flush()
             if n % 3 == 0:
                 await record_qa_summary(
                     session,
@@ -84,21 +93,13 @@ async def seed_trust(sessions: async_sessionmaker[AsyncSession], *, width: int =
                     school_id=school.id,
                     subject="Science",
                     term=autumn,
-                    author_id=lead.id,
+                    author_id=lead,
                     form_id=new_form_id(),
                     content=QaContent("Strong.", "Less strong.", ["deep_dive"], "green", "Go.", ""),
                     submitted_at=IN_AUTUMN_WINDOW - timedelta(days=1),
                 )
-        head = Person(
-            trust_id=trust.trust_id,
-            aad_object_id=EXEC_HEAD,
-            email="exec@example.org",
-            display_name="Eve Exec",
-        )
-        head.roles = role_rows(
-            ["head"], [trust.schools[extra_name(n, width=width)] for n in range(1, HEADED + 1)]
-        )
-        session.add(head)
+        headed = [trust.schools[extra_name(n, width=width)] for n in range(1, HEADED + 1)]
+        await add_person(session, trust.trust_id, EXEC_HEAD, "Eve Exec", ["head"], headed)
     return trust
 
 
@@ -119,22 +120,22 @@ def page_buttons(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {action["title"]: action for action in card.get("actions", [])}
 
 
-async def turn_page(client: Any, card: dict[str, Any], title: str, user: str) -> dict[str, Any]:
+async def turn_page(world: Served, card: dict[str, Any], title: str, user: str) -> dict[str, Any]:
     """Press Previous or Next: its answer is the card that replaces this one."""
     button = page_buttons(card)[title]
     assert button["type"] == "Action.Execute"
-    body = await press(client, button["verb"], button["data"], user)
+    body = await world.execute(button["verb"], button["data"], user)
     assert body["type"] == "application/vnd.microsoft.card.adaptive", body
     answer: dict[str, Any] = body["value"]
     return answer
 
 
-async def every_page(client: Any, user: str) -> list[dict[str, Any]]:
+async def every_page(world: Served, user: str) -> list[dict[str, Any]]:
     """`qa status`, then Next until there is none."""
-    [card] = cards_in(await say(client, "qa status", user))
+    [card] = cards_in(await world.say("qa status", user))
     cards = [card]
     while "Next" in page_buttons(cards[-1]) and len(cards) <= SCHOOLS:
-        cards.append(await turn_page(client, cards[-1], "Next", user))
+        cards.append(await turn_page(world, cards[-1], "Next", user))
     return cards
 
 
@@ -144,12 +145,12 @@ def size(card: dict[str, Any]) -> int:
 
 
 async def test_the_trust_status_pages_through_every_school_once_with_trust_totals(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     trust = await seed_trust(sessions)
-    async with waypoint_at(engine) as client:
-        cards = await every_page(client, TRUST_LEAD)
-        back = await turn_page(client, cards[1], "Previous", TRUST_LEAD)
+    async with waypoint_at(engine, sessions) as world:
+        cards = await every_page(world, TRUST_LEAD)
+        back = await turn_page(world, cards[1], "Previous", TRUST_LEAD)
     first = cards[0]
     assert len(lines(first)) == SCHOOLS_PER_PAGE
     assert size(first) < CARD_BYTES
@@ -172,12 +173,12 @@ async def test_the_trust_status_pages_through_every_school_once_with_trust_total
 
 
 async def test_a_page_past_the_last_shows_the_last_and_a_page_that_is_no_number_the_first(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     trust = await seed_trust(sessions)
-    async with waypoint_at(engine) as client:
+    async with waypoint_at(engine, sessions) as world:
         answers = {
-            page: (await press(client, "qa.status_page", {"page": page}, TRUST_LEAD))["value"]
+            page: (await world.execute("qa.status_page", {"page": page}, TRUST_LEAD))["value"]
             for page in (3, 99, 0, -2, "two", None)
         }
     assert school_names(answers[99]) == school_names(answers[3]) == trust.names[40:]
@@ -187,21 +188,21 @@ async def test_a_page_past_the_last_shows_the_last_and_a_page_that_is_no_number_
 
 
 async def test_names_at_the_longest_a_school_may_have_keep_the_card_small(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     column = School.__table__.c.name.type
     assert isinstance(column, String) and column.length is not None
     longest = column.length
     await seed_trust(sessions, width=longest)
-    async with waypoint_at(engine) as client:
-        [card] = cards_in(await say(client, "qa status", TRUST_LEAD))
+    async with waypoint_at(engine, sessions) as world:
+        [card] = cards_in(await world.say("qa status", TRUST_LEAD))
     assert len(lines(card)) == SCHOOLS_PER_PAGE
     assert max(len(name) for name in school_names(card)) == longest
     assert size(card) < CARD_BYTES
 
 
 async def test_a_head_of_many_schools_pages_through_their_own_schools_only(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     trust = await seed_trust(sessions)
     own = [extra_name(n) for n in range(1, HEADED + 1)]
@@ -209,10 +210,10 @@ async def test_a_head_of_many_schools_pages_through_their_own_schools_only(
         "school_ids": list(trust.schools.values()),
         "school_id": trust.schools["Oakfield Primary"],
     }
-    async with waypoint_at(engine) as client:
-        cards = await every_page(client, EXEC_HEAD)
+    async with waypoint_at(engine, sessions) as world:
+        cards = await every_page(world, EXEC_HEAD)
         # A card edited to name every school of the trust still pages through theirs.
-        forged = await press(client, "qa.status_page", {"page": 2, **everything}, EXEC_HEAD)
+        forged = await world.execute("qa.status_page", {"page": 2, **everything}, EXEC_HEAD)
     assert [name for card in cards for name in school_names(card)] == own
     assert [len(lines(card)) for card in cards] == [20, 5]
     # Schools 03, 06, …, 24 have submitted: 8 of the 25.
@@ -222,13 +223,13 @@ async def test_a_head_of_many_schools_pages_through_their_own_schools_only(
 
 
 async def test_a_page_asked_for_by_someone_who_may_not_read_the_trust_shows_only_their_own(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     trust = await seed_trust(sessions)
     others = [name for name in trust.names if name != "Oakfield Primary"]
-    async with waypoint_at(engine) as client:
+    async with waypoint_at(engine, sessions) as world:
         answers = {
-            user: await press(client, "qa.status_page", {"page": 2}, user)
+            user: await world.execute("qa.status_page", {"page": 2}, user)
             for user in (HEAD, SUBJECT_LEAD, TEACHER)
         }
     shown = {user: json.dumps(body["value"], ensure_ascii=False) for user, body in answers.items()}

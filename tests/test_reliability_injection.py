@@ -40,7 +40,7 @@ from tests.reliability import (
     update_form,
     visit_form,
 )
-from tests.support import card_text, count_rows
+from tests.support import card_inputs, card_text, count_rows
 
 HOSTILE = (
     "Robert'); DROP TABLE coaching_session;-- \" \\ % _ ` "
@@ -52,24 +52,6 @@ HOSTILE = (
 
 def typed(field: str) -> str:
     return f"{field}: {HOSTILE}"
-
-
-def inputs(card: dict[str, Any]) -> dict[str, Any]:
-    """Every input of a card by id, wherever it sits."""
-    found: dict[str, Any] = {}
-
-    def walk(node: Any) -> None:
-        if isinstance(node, dict):
-            if str(node.get("type", "")).startswith("Input.") and "id" in node:
-                found[node["id"]] = node.get("value")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for item in node:
-                walk(item)
-
-    walk(card)
-    return found
 
 
 @dataclass(frozen=True)
@@ -254,7 +236,7 @@ async def round_trips(world: World, form: Form) -> None:
     tables = await count_rows(world.sessions)
     field, value = form.wrong
     wrong = await world.execute(form.verb, form.data(world) | texts | {field: value}, form.role)
-    kept = inputs(wrong.card)
+    kept = card_inputs(wrong.card)
     assert {f: kept.get(f) for f in form.fields} == texts
     after = await count_rows(world.sessions)
     assert {k: v for k, v in after.items() if v != tables[k]}.keys() <= {"audit_event"}
@@ -280,6 +262,6 @@ async def test_a_pupil_reference_holding_injection_comes_back_literally_and_is_n
         )
         after = await count_rows(sessions)
     # A reference is letters and digits only; what was typed is kept, to be put right.
-    assert inputs(answer.card)["pupil_ref"] == HOSTILE
+    assert card_inputs(answer.card)["pupil_ref"] == HOSTILE
     assert "Use letters and digits only" in answer.shown
     assert after == before

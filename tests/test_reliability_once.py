@@ -173,8 +173,8 @@ FORM_VERBS: dict[str, FormVerb] = {
     "attendance.update": FormVerb(
         "attendance_lead",
         _concern_update,
-        # The card's own record (stored once, storage/forms.py), and its entries:
-        # what was done, the stage moved, the next review set.
+        # The card applied once (its change, migration 0009), and its entries: what was
+        # done, the stage moved, the next review set.
         {"concern_change": 1, "concern_event": 3},
         "Concern updated",
         ("Already saved",),
@@ -182,6 +182,7 @@ FORM_VERBS: dict[str, FormVerb] = {
     "attendance.close": FormVerb(
         "attendance_lead",
         _concern_close,
+        # The close card applied once, and its entry in the chronology.
         {"concern_change": 1, "concern_event": 1},
         "Concern closed",
         ("Already closed", "was closed on"),

@@ -12,31 +12,13 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from dialogs.catalogue import build_registry
-from dialogs.turn import Reply, Turn
-from storage.directory import actor_for
-from storage.models import Trust
-from tests.improvement import Sessions, add_actions, find, seed_improvement
-from tests.support import HEAD, TRUST_LEAD, card_text, seed_trust
+from dialogs.turn import Reply
+from storage.engine import Sessions
+from tests.improvement import add_actions, seed_improvement
+from tests.support import HEAD, TRUST_LEAD, Turns, card_text, find, seed_trust
 
 HALF_PAST_MIDNIGHT_BST = datetime(2026, 6, 2, 23, 30, tzinfo=UTC)
 SCHOOL_DAY = "2026-06-03"
-REGISTRY = build_registry()
-
-
-async def _turn(sessions: Sessions, user: str, data: dict[str, Any] | None = None) -> Turn:
-    async with sessions() as session:
-        trust = await session.get(Trust, 1)
-        assert trust is not None
-        actor = await actor_for(session, trust=trust, aad_object_id=user)
-    assert actor is not None
-    return Turn(
-        actor=actor,
-        sessions=sessions,
-        now=HALF_PAST_MIDNIGHT_BST,
-        data=data or {},
-        registry=REGISTRY,
-    )
 
 
 def _input_value(reply: Reply, input_id: str) -> Any:
@@ -49,20 +31,20 @@ async def test_a_categorisation_started_at_half_past_midnight_bst_is_dated_the_s
     sessions: Sessions,
 ) -> None:
     seeded = await seed_improvement(sessions, await seed_trust(sessions))
-    verb = REGISTRY.get_verb("categorise.start")
-    assert verb is not None
-    turn = await _turn(sessions, TRUST_LEAD, {"school_id": seeded.school_ids["100001"]})
-    assert _input_value(await verb.handler(turn), "decided_on") == SCHOOL_DAY
+    turns = Turns(sessions, now=HALF_PAST_MIDNIGHT_BST)
+    reply = await turns.verb(
+        "categorise.start", {"school_id": seeded.school_ids["100001"]}, TRUST_LEAD
+    )
+    assert _input_value(reply, "decided_on") == SCHOOL_DAY
 
 
 async def test_a_note_of_visit_started_at_half_past_midnight_bst_is_dated_the_schools_day(
     sessions: Sessions,
 ) -> None:
     seeded = await seed_improvement(sessions, await seed_trust(sessions))
-    verb = REGISTRY.get_verb("visit.start")
-    assert verb is not None
-    turn = await _turn(sessions, TRUST_LEAD, {"school_id": seeded.school_ids["100001"]})
-    assert _input_value(await verb.handler(turn), "visited_on") == SCHOOL_DAY
+    turns = Turns(sessions, now=HALF_PAST_MIDNIGHT_BST)
+    reply = await turns.verb("visit.start", {"school_id": seeded.school_ids["100001"]}, TRUST_LEAD)
+    assert _input_value(reply, "visited_on") == SCHOOL_DAY
 
 
 async def test_an_action_due_yesterday_in_london_is_overdue_at_half_past_midnight_bst(
@@ -77,9 +59,7 @@ async def test_an_action_due_yesterday_in_london_is_overdue_at_half_past_midnigh
         due_on=date(2026, 6, 2),
         owner_id=seeded.person_ids[HEAD],
     )
-    command = REGISTRY.get_command("actions")
-    assert command is not None
-    reply = await command.handler(await _turn(sessions, HEAD))
+    reply = await Turns(sessions, now=HALF_PAST_MIDNIGHT_BST).command("actions", HEAD)
     assert reply.card is not None, reply.text
     assert "Overdue: was due 2 June 2026" in card_text(reply.card)
 

@@ -4,21 +4,18 @@ teacher's reach at the second. Over HTTP, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage.attendance.concerns import ConcernDetails, raise_concern
 from storage.imports.people import import_people
 from storage.models import (
-    AuditEvent,
     Person,
     PersonRole,
     QaSummary,
@@ -26,7 +23,7 @@ from storage.models import (
     SchoolAction,
     Trust,
 )
-from tests.support import TENANT, card_text, cards_in, execute, message, serve_waypoint
+from tests.support import TENANT, Seeded, Served, serve, shown_in
 
 SETTINGS = Settings(_env_file=None)
 NOW = datetime(2026, 11, 18, 10, 0, tzinfo=UTC)
@@ -47,38 +44,16 @@ PEOPLE_HEADER = "aad_object_id,email,display_name,roles,schools,subjects\n"
 
 
 @dataclass
-class World:
-    client: TestClient  # type: ignore[type-arg]
-    sessions: async_sessionmaker[AsyncSession]
-    trust_id: int
-    schools: dict[str, int]
-    concerns: dict[str, int]
-    actions: dict[str, int]
-    summaries: dict[str, int]
+class World(Served):
+    """Three schools of one trust, a concern, an action and a QA summary at each; people
+    whose roles differ from school to school."""
 
-    async def say(self, text: str, user: str) -> str:
-        response = await self.client.post(
-            "/api/messages", json=message(text, user=user, expect_replies=True)
-        )
-        assert response.status == 200, await response.text()
-        return _shown((await response.json())["activities"])
-
-    async def press(self, verb: str, data: dict[str, Any], user: str) -> str:
-        response = await self.client.post("/api/messages", json=execute(verb, data, user=user))
-        assert response.status == 200, await response.text()
-        body = await response.json()
-        if body.get("type") == "application/vnd.microsoft.card.adaptive":
-            return card_text(body["value"])
-        return str(body.get("value"))
+    concerns: dict[str, int] = field(default_factory=dict)
+    actions: dict[str, int] = field(default_factory=dict)
+    summaries: dict[str, int] = field(default_factory=dict)
 
     async def refusals(self) -> list[tuple[str, int | None]]:
-        async with self.sessions() as session:
-            rows = await session.execute(
-                select(AuditEvent.action, AuditEvent.school_id)
-                .where(AuditEvent.outcome == "refused")
-                .order_by(AuditEvent.id)
-            )
-            return [(action, school_id) for action, school_id in rows]
+        return [(e.action, e.school_id) for e in await self.audit() if e.outcome == "refused"]
 
     async def action(self, key: str) -> tuple[str, str | None]:
         async with self.sessions() as session:
@@ -87,12 +62,7 @@ class World:
             return row.status, row.rag
 
 
-def _shown(activities: list[dict[str, Any]]) -> str:
-    texts = [a.get("text") or "" for a in activities]
-    return "\n".join(texts + [card_text(card) for card in cards_in(activities)])
-
-
-async def _seed(sessions: async_sessionmaker[AsyncSession]) -> World:
+async def _seed(sessions: async_sessionmaker[AsyncSession]) -> tuple[Seeded, dict[str, Any]]:
     async with sessions.begin() as session:
         trust = Trust(tenant_id=TENANT, name="Test Trust")
         session.add(trust)
@@ -171,17 +141,17 @@ async def _seed(sessions: async_sessionmaker[AsyncSession]) -> World:
             session.add_all([action, summary])
             await session.flush()
             actions[key], summaries[key] = action.id, summary.id
-    return World(None, sessions, trust.id, schools, concerns, actions, summaries)  # type: ignore[arg-type]
+    seeded = Seeded(trust.id, schools, people)
+    return seeded, {"concerns": concerns, "actions": actions, "summaries": summaries}
 
 
 @pytest.fixture
 async def world(
     engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
 ) -> AsyncIterator[World]:
-    seeded = await _seed(sessions)
-    async with serve_waypoint(engine, SETTINGS) as (client, _):
-        seeded.client = client
-        yield seeded
+    seeded, records = await _seed(sessions)
+    async with serve(engine, sessions, seeded, settings=SETTINGS, kind=World, **records) as served:
+        yield served
 
 
 # -- attendance ---------------------------------------------------------------------
@@ -190,12 +160,12 @@ async def world(
 async def test_head_at_one_school_and_teacher_at_another_lists_only_their_own_concerns(
     world: World,
 ) -> None:
-    listed = await world.say("concerns", DUAL)
+    listed = shown_in(await world.say("concerns", DUAL))
     assert PUPILS["A"] in listed
     assert PUPILS["B"] not in listed and PUPILS["C"] not in listed
 
     # Named, St Mary's gives a teacher's answer: counts, never a pupil.
-    at_b = await world.say("concerns St Mary's", DUAL)
+    at_b = shown_in(await world.say("concerns St Mary's", DUAL))
     assert PUPILS["B"] not in at_b
     assert "St Mary's" in at_b
 
@@ -203,27 +173,35 @@ async def test_head_at_one_school_and_teacher_at_another_lists_only_their_own_co
 async def test_head_at_one_school_and_teacher_at_another_cannot_open_the_others_concern(
     world: World,
 ) -> None:
-    opened = await world.press("attendance.open", {"concern_id": world.concerns["A"]}, DUAL)
+    opened = shown_in(
+        await world.execute("attendance.open", {"concern_id": world.concerns["A"]}, DUAL)
+    )
     assert PUPILS["A"] in opened
 
-    refused = await world.press("attendance.open", {"concern_id": world.concerns["B"]}, DUAL)
+    refused = shown_in(
+        await world.execute("attendance.open", {"concern_id": world.concerns["B"]}, DUAL)
+    )
     assert PUPILS["B"] not in refused
     assert "don't have access" in refused
     assert ("attendance.view", world.schools["B"]) in await world.refusals()
 
 
 async def test_an_attendance_lead_of_one_school_reaches_only_that_school(world: World) -> None:
-    listed = await world.say("concerns", LEAD_A)
+    listed = shown_in(await world.say("concerns", LEAD_A))
     assert PUPILS["A"] in listed
     assert PUPILS["B"] not in listed and PUPILS["C"] not in listed
-    refused = await world.press("attendance.open", {"concern_id": world.concerns["C"]}, LEAD_A)
+    refused = shown_in(
+        await world.execute("attendance.open", {"concern_id": world.concerns["C"]}, LEAD_A)
+    )
     assert PUPILS["C"] not in refused and "don't have access" in refused
 
 
 async def test_a_trust_wide_attendance_lead_reaches_every_school(world: World) -> None:
-    listed = await world.say("concerns", LEAD_TRUST)
+    listed = shown_in(await world.say("concerns", LEAD_TRUST))
     assert all(pupil in listed for pupil in PUPILS.values())
-    opened = await world.press("attendance.open", {"concern_id": world.concerns["C"]}, LEAD_TRUST)
+    opened = shown_in(
+        await world.execute("attendance.open", {"concern_id": world.concerns["C"]}, LEAD_TRUST)
+    )
     assert PUPILS["C"] in opened
 
 
@@ -233,21 +211,23 @@ async def test_a_trust_wide_attendance_lead_reaches_every_school(world: World) -
 async def test_head_at_one_school_reads_its_qa_summary_but_not_the_other_schools(
     world: World,
 ) -> None:
-    own = await world.press("qa.show", {"summary_id": world.summaries["A"]}, DUAL)
+    own = shown_in(await world.execute("qa.show", {"summary_id": world.summaries["A"]}, DUAL))
     assert "Strengths seen at Oakfield Primary" in own
 
-    other = await world.press("qa.show", {"summary_id": world.summaries["B"]}, DUAL)
+    other = shown_in(await world.execute("qa.show", {"summary_id": world.summaries["B"]}, DUAL))
     assert "Strengths seen at St Mary's" not in other
     assert "don't have access" in other
     # Its author still reads it.
-    authored = await world.press("qa.show", {"summary_id": world.summaries["B"]}, AUTHOR_B)
+    authored = shown_in(
+        await world.execute("qa.show", {"summary_id": world.summaries["B"]}, AUTHOR_B)
+    )
     assert "Strengths seen at St Mary's" in authored
 
 
 async def test_head_at_one_school_cannot_read_the_other_schools_qa_status(world: World) -> None:
-    typed = await world.say("qa status St Mary's", DUAL)
+    typed = shown_in(await world.say("qa status St Mary's", DUAL))
     assert "don't have access to that school's QA summaries" in typed
-    pressed = await world.press("qa.status", {"school_id": world.schools["B"]}, DUAL)
+    pressed = shown_in(await world.execute("qa.status", {"school_id": world.schools["B"]}, DUAL))
     assert "don't have access to that school's QA summaries" in pressed
     assert [a for a in await world.refusals() if a[0] == "qa.status"] == [
         ("qa.status", world.schools["B"]),
@@ -259,10 +239,10 @@ async def test_head_at_one_school_cannot_read_the_other_schools_qa_status(world:
 
 
 async def test_head_at_one_school_sees_coverage_of_that_school_only(world: World) -> None:
-    refused = await world.say("coverage St Mary's", DUAL)
+    refused = shown_in(await world.say("coverage St Mary's", DUAL))
     assert "You don't have access to coaching coverage for St Mary's C of E" in refused
 
-    own = await world.say("coverage", DUAL)
+    own = shown_in(await world.say("coverage", DUAL))
     assert "Coaching coverage — Oakfield Primary" in own
     assert "St Mary's" not in own
 
@@ -273,14 +253,16 @@ async def test_head_at_one_school_sees_coverage_of_that_school_only(world: World
 async def test_head_at_one_school_lists_and_changes_only_that_schools_actions(
     world: World,
 ) -> None:
-    listed = await world.say("my actions", DUAL)
+    listed = shown_in(await world.say("my actions", DUAL))
     assert "Action at Oakfield Primary" in listed
     assert "Action at St Mary's C of E" not in listed
 
     b = world.actions["B"]
-    refused = await world.press("actions.done", {"action_id": b}, DUAL)
+    refused = shown_in(await world.execute("actions.done", {"action_id": b}, DUAL))
     assert "don't have access" in refused
-    refused = await world.press("actions.update", {"action_id": b, f"rag_{b}": "red"}, DUAL)
+    refused = shown_in(
+        await world.execute("actions.update", {"action_id": b, f"rag_{b}": "red"}, DUAL)
+    )
     assert "don't have access" in refused
     assert await world.action("B") == ("open", None)
     assert [a for a in await world.refusals() if a[0].startswith("actions.")] == [
@@ -288,7 +270,7 @@ async def test_head_at_one_school_lists_and_changes_only_that_schools_actions(
         ("actions.update", world.schools["B"]),
     ]
 
-    done = await world.press("actions.done", {"action_id": world.actions["A"]}, DUAL)
+    done = shown_in(await world.execute("actions.done", {"action_id": world.actions["A"]}, DUAL))
     assert "Marked done: Action at Oakfield Primary" in done
     assert await world.action("A") == ("done", None)
 
@@ -306,11 +288,13 @@ async def test_reimporting_a_person_without_a_school_removes_their_access_there(
             trust_id=world.trust_id,
             csv_text=PEOPLE_HEADER + f"{DUAL},dana@example.org,Dana Dual,teacher@100002,,\n",
         )
-    listed = await world.say("concerns", DUAL)
+    listed = shown_in(await world.say("concerns", DUAL))
     assert PUPILS["A"] not in listed
-    refused = await world.press("attendance.open", {"concern_id": world.concerns["A"]}, DUAL)
+    refused = shown_in(
+        await world.execute("attendance.open", {"concern_id": world.concerns["A"]}, DUAL)
+    )
     assert PUPILS["A"] not in refused and "don't have access" in refused
-    refused = await world.press("actions.done", {"action_id": world.actions["A"]}, DUAL)
+    refused = shown_in(await world.execute("actions.done", {"action_id": world.actions["A"]}, DUAL))
     assert await world.action("A") == ("open", None)
 
 
@@ -325,5 +309,5 @@ async def test_an_attendance_lead_who_loses_their_school_gains_no_trust_wide_rea
             trust_id=world.trust_id,
             csv_text=PEOPLE_HEADER + f"{LEAD_A},ali@example.org,Ali Lead,teacher,100003,\n",
         )
-    listed = await world.say("concerns", LEAD_A)
+    listed = shown_in(await world.say("concerns", LEAD_A))
     assert not any(pupil in listed for pupil in PUPILS.values())

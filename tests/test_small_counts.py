@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.support import HEAD, TEACHER, TRUST_LEAD, card_text, cards_in
+from tests.support import HEAD, TEACHER, TRUST_LEAD, card_text, only_card
 from tests.test_attendance import (  # noqa: F401  (the fixture is used by name)
     AL_A,
     World,
@@ -36,7 +36,7 @@ async def _seed(world: World) -> None:  # noqa: F811
 
 async def test_a_teacher_sees_fewer_than_5_for_small_groups_and_zero(world: World) -> None:  # noqa: F811
     await _seed(world)
-    [card] = cards_in([await world.say("concerns", user=TEACHER)])
+    card = only_card(await world.say("concerns", TEACHER))
     groups = _section(card, "By vulnerable group")
     assert groups == {
         "Disadvantaged / pupil premium": "fewer than 5",
@@ -55,7 +55,7 @@ async def test_a_teacher_sees_fewer_than_5_for_small_groups_and_zero(world: Worl
 
 async def test_a_trust_lead_without_an_attendance_role_gets_the_same(world: World) -> None:  # noqa: F811
     await _seed(world)
-    [card] = cards_in([await world.say("concerns", user=TRUST_LEAD)])
+    card = only_card(await world.say("concerns", TRUST_LEAD))
     groups = _section(card, "By vulnerable group")
     assert groups["Looked after"] == "fewer than 5" and groups["EAL"] == "6"
 
@@ -63,6 +63,6 @@ async def test_a_trust_lead_without_an_attendance_role_gets_the_same(world: Worl
 async def test_the_schools_attendance_lead_and_head_see_the_pupils(world: World) -> None:  # noqa: F811
     await _seed(world)
     for user in (AL_A, HEAD):
-        [card] = cards_in([await world.say("concerns", user=user)])
+        card = only_card(await world.say("concerns", user))
         shown = card_text(card)
         assert "SC0" in shown and "fewer than" not in shown, user

@@ -19,11 +19,10 @@ from dialogs.catalogue import build_registry
 from dialogs.registry import EdgeVerb
 from dialogs.turn import Reply
 from storage.engine import Sessions
-from storage.models import Person, PersonSubject
+from storage.models import PersonSubject
 from tests.card_samples import SAMPLES
-from tests.improvement import add_school
 from tests.reliability import AAD, NOW, PEOPLE, build_world
-from tests.support import Turns, card_actions, card_inputs, role_rows
+from tests.support import Turns, add_person, add_school, card_actions, card_inputs
 
 REGISTRY = build_registry()
 COMMANDS = {command.key for command in REGISTRY.commands()}
@@ -72,14 +71,8 @@ async def _bigger(sessions: Sessions, trust_id: int) -> None:
     for n in range(EXTRA_SCHOOLS):
         school_id = await add_school(sessions, trust_id, f"2000{n:02d}", f"Castle Academy {n}")
         async with sessions.begin() as session:
-            person = Person(
-                trust_id=trust_id,
-                aad_object_id=f"dddddddd-0000-4000-8000-{n:012d}",
-                email=f"teacher{n}@example.org",
-                display_name=f"Teacher {n}",
-            )
-            person.roles = role_rows(["teacher"], [school_id])
-            session.add(person)
+            aad = f"dddddddd-0000-4000-8000-{n:012d}"
+            await add_person(session, trust_id, aad, f"Teacher {n}", ["teacher"], [school_id])
     lead = await Turns(sessions, now=NOW).actor(AAD["subject_lead"])
     async with sessions.begin() as session:
         session.add(PersonSubject(person_id=lead.person_id, subject="Geography"))
