@@ -1,9 +1,10 @@
-"""The digest scheduler: a tick inside `waypoint serve`.
+"""The scheduler: a tick inside `waypoint serve`.
 
 Each trust's weekly digest is due from its slot (Monday 07:30 Europe/London
 unless the trust says otherwise). Composing is once per trust and week whoever
 does it (this tick in any replica, or `waypoint digest run` from cron), so the
-tick can simply try.
+tick can simply try. Standards review reminders are queued at every tick: each is
+queued once per school, term and trust lead, whoever tries (bot/scheduled/reviews.py).
 """
 
 from __future__ import annotations
@@ -18,9 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.scheduled.digests import ComposeRun, compose_week
+from bot.scheduled.reviews import remind_every_trust
 from storage.digest_runs import trusts_and_runs
 from storage.digests import week_period
 from storage.models import Trust
+from storage.standards import every_trust
 
 log = logging.getLogger("waypoint.scheduler")
 
@@ -60,6 +63,13 @@ async def tick(sessions: async_sessionmaker[AsyncSession], now: datetime) -> lis
     return runs
 
 
+async def review_tick(sessions: async_sessionmaker[AsyncSession], now: datetime) -> int:
+    """Queue the standards review reminders due now; how many were new."""
+    async with sessions() as session:
+        trusts = await every_trust(session)
+    return await remind_every_trust(sessions, trusts, now)
+
+
 async def run_scheduler(
     sessions: async_sessionmaker[AsyncSession],
     stop: asyncio.Event,
@@ -74,5 +84,10 @@ async def run_scheduler(
                 wake_sender.set()
         except Exception:
             log.exception("digest tick failed; trying again at the next tick")
+        try:
+            if await review_tick(sessions, clock()):
+                wake_sender.set()
+        except Exception:
+            log.exception("review reminder tick failed; trying again at the next tick")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=every)

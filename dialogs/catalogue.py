@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dialogs import actions as actions_dialog
-from dialogs import attendance, category, coaching, digest, profile, qa, visit
+from dialogs import attendance, category, coaching, digest, prep, profile, qa, review, visit, visits
 from dialogs import help as help_dialog
 from dialogs.registry import Registry
 
@@ -15,7 +15,10 @@ def build_registry() -> Registry:
         profile,
         coaching,
         category,
+        review,
         visit,
+        prep,
+        visits,
         actions_dialog,
         qa,
         attendance,

@@ -19,6 +19,7 @@ from storage.actions import school_heads
 from storage.audit import record_event, record_refusal
 from storage.categories import (
     CategoryStanding,
+    categorisation_history,
     framework_categories,
     improvement_target_date,
     record_categorisation,
@@ -26,11 +27,13 @@ from storage.categories import (
 )
 from storage.directory import schools_of
 from storage.forms import FormTaken
-from storage.models import Role, School
+from storage.models import Role, School, SchoolCategorisation
+from storage.targets import MissedTarget, school_missed_target
 
 
 class CategoryVerb(StrEnum):
     show = "category.show"
+    history = "category.history"
     start = "categorise.start"
     save = "categorise.save"
 
@@ -49,7 +52,11 @@ def brief(text: str) -> str:
 
 
 def category_card(
-    school: School, standing: CategoryStanding | None, *, intro: str | None = None
+    school: School,
+    standing: CategoryStanding | None,
+    *,
+    intro: str | None = None,
+    missed: MissedTarget | None = None,
 ) -> dict[str, Any]:
     if standing is None:
         return render_card(
@@ -72,6 +79,8 @@ def category_card(
         target_date = improvement_target_date(category.improvement_target, current.decided_on)
         facts.append(("Improvement target", category.improvement_target or "None set"))
         facts.append(("Target date", long_date(target_date) if target_date else "None stated"))
+        if missed is not None:
+            facts.append(("Target date passed", missed.shown))
         if category.monitoring:
             facts.append(("Extra monitoring", category.monitoring))
         lists = [
@@ -86,6 +95,7 @@ def category_card(
     facts.append(("Last change", last_change(standing)))
     return render_card(
         "category",
+        verbs=CategoryVerb,
         intro=intro,
         school=school.name,
         category=current.category_name,
@@ -93,8 +103,30 @@ def category_card(
         facts=facts,
         descriptor=descriptor,
         lists=lists,
+        # Seed 002: the decision "should be shared with all governors and staff".
+        decision={
+            "attendees": current.attendees or "Not recorded",
+            "rationale": current.rationale or "Not recorded",
+        },
         note=note,
+        history={"school_id": school.id},
         buttons=[],
+    )
+
+
+def history_card(school: School, decisions: list[SchoolCategorisation]) -> dict[str, Any]:
+    """Every decision on the school's category, newest first."""
+    return render_card(
+        "category_history",
+        title=f"{school.name}: category history",
+        decisions=[
+            {
+                "heading": f"{long_date(d.decided_on)}: {d.category_name}",
+                "attendees": d.attendees or "Not recorded",
+                "rationale": d.rationale or "Not recorded",
+            }
+            for d in decisions
+        ],
     )
 
 
@@ -118,7 +150,35 @@ async def show_category(turn: Turn, school: School) -> Reply:
         )
     async with turn.sessions() as session:
         standing = await school_category(session, trust_id=turn.actor.trust_id, school_id=school.id)
-        return Reply(card=category_card(school, standing))
+        missed = (
+            await school_missed_target(
+                session, trust_id=turn.actor.trust_id, standing=standing, today=turn.today
+            )
+            if standing is not None
+            else None
+        )
+        return Reply(card=category_card(school, standing, missed=missed))
+
+
+async def show_history(turn: Turn) -> Reply:
+    """`History` on the category card: for whoever may read the school's category."""
+    school = await school_named(
+        turn,
+        what="that school's category",
+        action="category.history",
+        missing="Choose a school, or type category and its name.",
+    )
+    if isinstance(school, Reply):
+        return school
+    if not turn.actor.reaches_school(school.id):
+        return await refuse(
+            turn, school=school, what=f"{school.name}'s category", action="category.history"
+        )
+    async with turn.sessions() as session:
+        decisions = await categorisation_history(
+            session, trust_id=turn.actor.trust_id, school_id=school.id
+        )
+    return Reply(card=history_card(school, decisions))
 
 
 class CategoriseForm(BaseModel):
@@ -199,6 +259,8 @@ def register(registry: Registry) -> None:
         if isinstance(school, Reply):
             return school
         return await show_category(turn, school)
+
+    registry.verb(CategoryVerb.history, private=False)(show_history)
 
     @registry.command(
         "categorise",

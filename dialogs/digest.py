@@ -22,6 +22,7 @@ from storage.digests import (
 )
 from storage.models import Role
 from storage.outbox import delivery_report, latest_period
+from storage.visits import visit_year
 
 
 class DigestVerb(StrEnum):
@@ -70,6 +71,7 @@ def school_line(s: SchoolPosition) -> str:
     if s.overdue_actions:
         actions += f" ({s.overdue_actions} overdue)"
     parts.append(actions)
+    parts.append(f"visits {s.visits_done}/{s.visits_entitled}")
     if s.coached_6_weeks is not None:
         parts.append(f"coached {s.coached_6_weeks}% in 6 weeks")
     if s.qa_expected:
@@ -140,6 +142,10 @@ def school_digest_card(position: TrustPosition, s: SchoolPosition) -> dict[str, 
         (
             "Actions",
             f"{s.open_actions} open, {s.overdue_actions} overdue, {s.due_soon} due in 2 weeks",
+        ),
+        (
+            "Adviser visits",
+            f"{s.visits_done} of {s.visits_entitled} this year ({visit_year(position.today)})",
         ),
         (
             "QA",

@@ -12,6 +12,7 @@ ROLE_NAMES = {
     "sia": "School improvement adviser",
     "trust_lead": "Trust lead",
     "admin": "Trust admin",
+    "governor": "Governor",
 }
 
 ROLE_LABELS = {
@@ -23,4 +24,5 @@ ROLE_LABELS = {
     "sia": "school improvement advisers",
     "trust_lead": "trust leads",
     "admin": "trust admins",
+    "governor": "governors",
 }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
@@ -14,13 +13,17 @@ from dialogs.forms import CardForm, FormView, Submission, record_id
 from dialogs.registry import Registry
 from dialogs.school_scope import pick_school, refuse, refused, school_id_of, school_named
 from dialogs.turn import Reply, Turn
+from dialogs.visits.access import ADVISERS
+from dialogs.visits.sharing import share_note
+from dialogs.visits.verbs import VisitVerb
 from dialogs.words import long_date
 from storage import schools as school_store
-from storage.actions import Rag, school_heads
+from storage.actions import Rag, Status, school_heads
 from storage.audit import record_refusal
 from storage.engine import AsyncSession
 from storage.forms import FormTaken
-from storage.models import Role, School
+from storage.models import School
+from storage.visit_programme import entitlement, planned_focus
 from storage.visits import (
     VisitNumberTaken,
     actions_to_rate,
@@ -29,16 +32,10 @@ from storage.visits import (
     record_visit,
     school_staff,
     visit_outcome,
+    visit_year,
+    visits_done,
 )
 
-
-class VisitVerb(StrEnum):
-    start = "visit.start"
-    save = "visit.save"
-
-
-# Advisers visit their schools, trust leads any (admins load data; they don't visit).
-ADVISERS = frozenset({Role.sia, Role.trust_lead})
 MAX_NEXT_STEPS = 20
 MAX_STEPS_TEXT = 4000
 # Earlier actions offered for rating on one card; the card must stay well under 28 KB.
@@ -144,12 +141,38 @@ def _shorten(text: str) -> str:
     return text if len(text) <= SHOWN_LENGTH else text[: SHOWN_LENGTH - 1].rstrip() + "…"
 
 
-async def visit_form(session: AsyncSession, school: School, view: FormView) -> Reply:
+async def _programme(
+    session: AsyncSession, school: School, values: dict[str, str], today: date
+) -> str:
+    """Fill a new form's number (this academic year's next) and focus (the trust's
+    plan for that number at the school's phase); say where the school stands."""
+    year = visit_year(today)
+    done = await visits_done(session, school_id=school.id, academic_year=year)
+    entitled = await entitlement(session, trust_id=school.trust_id, phase=school.phase)
+    said = f"{done} of {entitled} visits recorded in {year}."
+    if "number" in values:
+        return said
+    number = await next_visit_number(session, school_id=school.id, academic_year=year)
+    values["number"] = str(number)
+    if "focus" not in values:
+        planned = await planned_focus(
+            session, trust_id=school.trust_id, phase=school.phase, number=number
+        )
+        if planned:
+            values["focus"] = planned
+            said += f" The focus is the trust's plan for visit {number}: change it as needed."
+    return said
+
+
+async def visit_form(
+    session: AsyncSession, school: School, view: FormView, *, today: date
+) -> Reply:
+    """The note of visit's card for the school. A new card (no number typed yet) has
+    this academic year's next number and that visit's planned focus filled in."""
     staff = await school_staff(session, school_id=school.id)
     earlier = await actions_to_rate(session, school_id=school.id)
     values = dict(view.values)
-    if "number" not in values:
-        values["number"] = str(await next_visit_number(session, school_id=school.id))
+    programme = await _programme(session, school, values, today)
     if "owner_id" not in values:
         heads = await school_heads(session, school_id=school.id)
         values["owner_id"] = str(heads[0].id) if heads else NOBODY
@@ -165,7 +188,11 @@ async def visit_form(session: AsyncSession, school: School, view: FormView) -> R
             "detail": " · ".join(
                 part
                 for part in (
-                    f"Due {long_date(action.due_on)}" if action.due_on else "No due date",
+                    "Done, says the school: awaiting your rating"
+                    if action.status == Status.done
+                    else f"Due {long_date(action.due_on)}"
+                    if action.due_on
+                    else "No due date",
                     f"Last rated {action.rag}" if action.rag else "Not rated yet",
                 )
             ),
@@ -182,6 +209,7 @@ async def visit_form(session: AsyncSession, school: School, view: FormView) -> R
         verbs=VisitVerb,
         school=school.name,
         school_id=school.id,
+        programme=programme,
         # Input.Number takes a number; whatever else was typed is not kept.
         number=_visit_number(values.get("number")),
         values=values,
@@ -206,7 +234,7 @@ async def start_visit(turn: Turn, school: School) -> Reply:
         )
     async with turn.sessions() as session:
         return await visit_form(
-            session, school, VISIT_FORM.blank(visited_on=turn.today.isoformat())
+            session, school, VISIT_FORM.blank(visited_on=turn.today.isoformat()), today=turn.today
         )
 
 
@@ -268,7 +296,7 @@ async def save_visit(turn: Turn) -> Reply:
             if form.owner_id not in staff:
                 submission.error("owner_id", "Choose someone at this school.")
         if form is None or not submission.valid:
-            return await visit_form(session, school, submission.view())
+            return await visit_form(session, school, submission.view(), today=turn.today)
         try:
             recorded = await record_visit(
                 session,
@@ -291,10 +319,21 @@ async def save_visit(turn: Turn) -> Reply:
         except FormTaken:
             return VISIT_FORM.out_of_date
         except VisitNumberTaken as taken:
-            message = f"Visit {taken.number} is recorded already; give the next number."
+            message = (
+                f"Visit {taken.number} of {taken.academic_year} is recorded already; "
+                "give the next number."
+            )
             submission.error("number", message)
-            return await visit_form(session, school, submission.view())
+            return await visit_form(session, school, submission.view(), today=turn.today)
         created, rated = await visit_outcome(session, visit_id=recorded.visit.id)
+        told = await share_note(
+            session,
+            turn,
+            recorded.visit.id,
+            owner_id=form.owner_id,
+            school=school,
+            new=recorded.created,
+        )
     visit = recorded.visit
     due = form.due_on or default_due_on(visit.visited_on, visit.next_visit_on)
     facts = [
@@ -305,6 +344,7 @@ async def save_visit(turn: Turn) -> Reply:
     ]
     if visit.next_visit_on:
         facts.append(("Next visit", long_date(visit.next_visit_on)))
+    facts.append(("Sent to", ", ".join(told) if told else "Nobody: the school has no head"))
     card = render_card(
         "notice",
         title="Note of visit saved",

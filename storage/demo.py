@@ -20,6 +20,7 @@ from storage.directory import add_trust
 from storage.imports.people import import_people
 from storage.imports.schools import import_schools
 from storage.models import School, Trust
+from storage.visit_programme import set_visit_programme
 
 DEMO_TENANT_ID = "6b3c1d2e-0000-4000-8000-000000000001"
 DEMO_TRUST_NAME = "Waypoint Demo Trust"
@@ -27,6 +28,8 @@ DEMO_FRAMEWORK = "five-categories"
 DEMO_DIR = Path(__file__).parent / "demo"
 SCHOOLS_CSV = DEMO_DIR / "schools.csv"
 PEOPLE_CSV = DEMO_DIR / "people.csv"
+# Seed 002's SIA visit programme: six visits for a primary, four for a secondary.
+VISIT_PROGRAMME_CSV = DEMO_DIR / "visit_programme.csv"
 
 
 async def load_demo(session: AsyncSession) -> Trust:
@@ -37,17 +40,19 @@ async def load_demo(session: AsyncSession) -> Trust:
     the first would undo whatever a demonstration has changed. Flushes, never commits:
     the caller owns the transaction.
     """
-    # Read both files first, so a missing file fails before the trust is created.
+    # Read the files first, so a missing file fails before the trust is created.
     # Off the event loop, like every other file read in an async function.
-    schools_csv, people_csv = await asyncio.gather(
+    schools_csv, people_csv, programme_csv = await asyncio.gather(
         asyncio.to_thread(read_csv_file, SCHOOLS_CSV),
         asyncio.to_thread(read_csv_file, PEOPLE_CSV),
+        asyncio.to_thread(read_csv_file, VISIT_PROGRAMME_CSV),
     )
     trust = await add_trust(
         session, tenant_id=DEMO_TENANT_ID, name=DEMO_TRUST_NAME, framework_key=DEMO_FRAMEWORK
     )
     await import_schools(session, trust_id=trust.id, csv_text=schools_csv)
     await import_people(session, trust_id=trust.id, csv_text=people_csv)
+    await set_visit_programme(session, trust_id=trust.id, csv_text=programme_csv)
     await _categorise_demo_schools(session, trust_id=trust.id)
     return trust
 

@@ -32,7 +32,10 @@ from storage.models import (
     Trust,
 )
 from storage.qa import compliance
+from storage.targets import missed_targets
 from storage.terms import qa_period
+from storage.visit_programme import default_entitlement, entitlements
+from storage.visits import visit_year, visits_done_by_school
 
 # QA compliance below this share, in the last weeks of term, needs attention.
 QA_ATTENTION_SHARE = 0.8
@@ -61,6 +64,11 @@ class SchoolPosition:
     persistent: int = 0
     severe: int = 0
     new_severe: int = 0
+    # Adviser visits this academic year, and the school's entitlement (its phase's).
+    visits_done: int = 0
+    visits_entitled: int = 0
+    # The improvement target's date passed unmet (storage/targets.py).
+    target_missed: str | None = None
     reasons: list[str] = field(default_factory=list)
 
     @property
@@ -129,14 +137,21 @@ async def trust_position(
     trust = await session.get(Trust, trust_id)
     assert trust is not None
     period = week_period(today)
-    schools_query = select(School.id, School.name).where(School.trust_id == trust_id)
+    schools_query = select(School.id, School.name, School.phase).where(School.trust_id == trust_id)
     if school_ids is not None:
         schools_query = schools_query.where(School.id.in_(school_ids))
-    positions = {
-        school_id: SchoolPosition(school_id, name)
-        for school_id, name in await session.execute(schools_query.order_by(School.name))
-    }
+    schools = (await session.execute(schools_query.order_by(School.name))).all()
+    positions = {school_id: SchoolPosition(school_id, name) for school_id, name, _ in schools}
     ids = list(positions)
+
+    # Visits this academic year against each phase's entitlement: two statements.
+    loaded = await entitlements(session, trust_id=trust_id)
+    done = await visits_done_by_school(
+        session, trust_id=trust_id, school_ids=ids, academic_year=visit_year(today)
+    )
+    for school_id, _, phase in schools:
+        positions[school_id].visits_done = done.get(school_id, 0)
+        positions[school_id].visits_entitled = loaded.get(phase, default_entitlement(phase))
 
     # Categories.
     categories = {c.id: c for c in await framework_categories(session, trust_id=trust_id)}
@@ -150,6 +165,9 @@ async def trust_position(
         if category is not None:
             position.category_rank = category.rank
             position.category_needs_attention = category.needs_attention
+    for school_id, missed in missed_targets(categories, current, today=today).items():
+        if school_id in positions:
+            positions[school_id].target_missed = missed.reason
     distribution = [
         (c.name, sum(1 for p in positions.values() if p.category == c.name))
         for c in sorted(categories.values(), key=lambda c: c.rank)
@@ -257,6 +275,8 @@ def _reasons(position: SchoolPosition, *, target: int, qa_in_last_weeks: bool) -
     reasons: list[str] = []
     if position.category_needs_attention and position.category:
         reasons.append(position.category)
+    if position.target_missed:
+        reasons.append(position.target_missed)
     if position.red_actions:
         reasons.append(_count(position.red_actions, "red action"))
     if position.overdue_actions:

@@ -36,6 +36,9 @@ class CategorySpec(BaseModel):
     monitoring: str = Field(default="", max_length=1000)
     # Schools in this category come first in digests.
     needs_attention: bool = False
+    # Schools in this category get a standards review every term (trust leads are
+    # reminded before each term ends).
+    termly_review: bool = False
 
     @field_validator("evidence", "support", "challenge")
     @classmethod
@@ -201,6 +204,7 @@ async def install_framework(
         category.improvement_target = item.improvement_target
         category.monitoring = item.monitoring
         category.needs_attention = item.needs_attention
+        category.termly_review = item.termly_review
         kept.append(category)
     # Categories left out of `kept` are orphans, deleted at flush (delete-orphan).
     framework.categories = kept

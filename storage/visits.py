@@ -10,7 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.actions import Rag, rate_action
+from storage.academic_calendar import academic_year_of, year_label
+from storage.actions import IN_HAND, Rag, rate_action
 from storage.forms import store_once
 from storage.models import ActionEvent, Person, PersonRole, SchoolAction, Visit
 
@@ -19,9 +20,10 @@ DEFAULT_DUE_AFTER = timedelta(weeks=6)
 
 
 class VisitNumberTaken(ValueError):
-    def __init__(self, number: int) -> None:
+    def __init__(self, number: int, academic_year: str) -> None:
         self.number = number
-        super().__init__(f"visit {number} is recorded for this school already")
+        self.academic_year = academic_year
+        super().__init__(f"visit {number} of {academic_year} is recorded for this school already")
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,47 @@ def default_due_on(visited_on: date, next_visit_on: date | None) -> date:
     return next_visit_on or visited_on + DEFAULT_DUE_AFTER
 
 
-async def next_visit_number(session: AsyncSession, *, school_id: int) -> int:
+def visit_year(day: date) -> str:
+    """The academic year a visit on `day` counts in ("2026-27"): visits are numbered
+    from 1 again each September."""
+    return year_label(academic_year_of(day))
+
+
+async def next_visit_number(session: AsyncSession, *, school_id: int, academic_year: str) -> int:
+    """The number the school's next visit of `academic_year` takes: 1 for its first."""
     highest = await session.scalar(
-        select(func.max(Visit.number)).where(Visit.school_id == school_id)
+        select(func.max(Visit.number)).where(
+            Visit.school_id == school_id, Visit.academic_year == academic_year
+        )
     )
     return int(highest or 0) + 1
+
+
+async def visits_done(session: AsyncSession, *, school_id: int, academic_year: str) -> int:
+    """Notes of visit recorded for the school in `academic_year`."""
+    done = await session.scalar(
+        select(func.count())
+        .select_from(Visit)
+        .where(Visit.school_id == school_id, Visit.academic_year == academic_year)
+    )
+    return int(done or 0)
+
+
+async def visits_done_by_school(
+    session: AsyncSession, *, trust_id: int, school_ids: list[int], academic_year: str
+) -> dict[int, int]:
+    """Notes of visit recorded in `academic_year` per school, in one grouped statement
+    (schools without one are left out)."""
+    rows = await session.execute(
+        select(Visit.school_id, func.count())
+        .where(
+            Visit.trust_id == trust_id,
+            Visit.school_id.in_(school_ids),
+            Visit.academic_year == academic_year,
+        )
+        .group_by(Visit.school_id)
+    )
+    return {school_id: int(count) for school_id, count in rows}
 
 
 async def school_staff(session: AsyncSession, *, school_id: int) -> list[Person]:
@@ -56,10 +94,11 @@ async def school_staff(session: AsyncSession, *, school_id: int) -> list[Person]
 
 
 async def actions_to_rate(session: AsyncSession, *, school_id: int) -> list[SchoolAction]:
-    """The school's open actions, oldest first: what a visit looks at again."""
+    """The school's actions in hand, oldest first: what a visit looks at again. One the
+    school marked done stays here until the adviser has rated it."""
     rows = await session.scalars(
         select(SchoolAction)
-        .where(SchoolAction.school_id == school_id, SchoolAction.status == "open")
+        .where(SchoolAction.school_id == school_id, SchoolAction.status.in_(IN_HAND))
         .order_by(SchoolAction.created_at, SchoolAction.id)
     )
     return list(rows)
@@ -88,9 +127,11 @@ async def record_visit(
     and each rating of an earlier open action of the same school is kept with its
     history. Ratings of any other action are ignored.
 
-    Raises VisitNumberTaken when the school already has a visit with this number,
-    FormTaken when the form id is stored for another school or adviser.
+    The number counts in the academic year of `visited_on`. Raises VisitNumberTaken
+    when the school already has a visit with this number in that year, FormTaken
+    when the form id is stored for another school or adviser.
     """
+    academic_year = visit_year(visited_on)
     try:
         # A savepoint: losing the visit number to another note keeps the caller's
         # transaction usable, to draw the form again with the number by its field.
@@ -104,6 +145,7 @@ async def record_visit(
                     "adviser_id": adviser_id,
                     "number": number,
                     "visited_on": visited_on,
+                    "academic_year": academic_year,
                     "focus": focus,
                     "strengths": strengths,
                     "risks": risks,
@@ -114,7 +156,7 @@ async def record_visit(
                 same=("school_id", "adviser_id"),
             )
     except IntegrityError:
-        raise VisitNumberTaken(number) from None
+        raise VisitNumberTaken(number, academic_year) from None
     visit = stored.row
     if not stored.created:
         return VisitRecorded(visit, created=False)

@@ -24,7 +24,8 @@ from dialogs.category import CategoryVerb
 from dialogs.coaching.verbs import CoachingVerb
 from dialogs.digest import DigestVerb
 from dialogs.qa.verbs import QaVerb
-from dialogs.visit import VisitVerb
+from dialogs.review import ReviewVerb
+from dialogs.visits.verbs import VisitVerb
 
 Path = tuple[str | int, ...]
 
@@ -57,15 +58,24 @@ _SESSION = {
 }
 
 _ACTION_ROWS = [
+    # A head's row: done and a note, no rating.
     {
         "id": 12,
         "description": "Embed the phonics catch-up programme in Year 2",
-        "detail": "Owner: Marcus Bell · RAG: amber",
+        "detail": (
+            "Owner: Marcus Bell · RAG: red (2 Oct, Nadia Okafor) → amber (13 Nov, Nadia Okafor)"
+        ),
         "due": "Overdue: was due 6 November 2026",
         "due_value": "2026-11-06",
         "overdue": True,
         "rag": "amber",
+        "progress": "Progress, 20 Nov, Marcus Bell: Year 2 groups started; training booked.",
+        "can_mark_done": True,
+        "can_note": True,
+        "can_reschedule": True,
+        "can_rate": False,
     },
+    # An adviser's row: a rating too.
     {
         "id": 13,
         "description": "Share the attendance action plan with governors",
@@ -74,7 +84,32 @@ _ACTION_ROWS = [
         "due_value": "2026-12-04",
         "overdue": False,
         "rag": None,
+        "progress": "",
+        "can_mark_done": True,
+        "can_note": True,
+        "can_reschedule": True,
+        "can_rate": True,
     },
+    # Done, awaiting the adviser's rating: the adviser rates it.
+    {
+        "id": 14,
+        "description": "Publish the reading spine on the website",
+        "detail": "Owner: Marcus Bell · RAG: amber (13 Nov, Nadia Okafor)",
+        "due": "Done, awaiting the adviser's rating",
+        "due_value": "2026-11-27",
+        "overdue": False,
+        "rag": "amber",
+        "progress": "",
+        "can_mark_done": False,
+        "can_note": False,
+        "can_reschedule": False,
+        "can_rate": True,
+    },
+]
+# A governor's rows: read only.
+_GOVERNOR_ROWS = [
+    row | {"can_mark_done": False, "can_note": False, "can_reschedule": False, "can_rate": False}
+    for row in _ACTION_ROWS
 ]
 
 _COACHEES = [
@@ -119,6 +154,16 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "note": "Marked done: Publish the reading spine on the website",
             "error": None,
             "more": "Showing the first 2 of 7; mark some done to see the rest.",
+        },
+        {
+            "verbs": ActionVerb,
+            "title": "Your school's actions",
+            "rows": _GOVERNOR_ROWS,
+            "empty": "Nothing open: no action is waiting at your school.",
+            "view": {},
+            "note": None,
+            "error": None,
+            "more": "",
         },
         {
             "verbs": ActionVerb,
@@ -336,6 +381,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "category": [
         {
+            "verbs": CategoryVerb,
             "intro": None,
             "school": OAKFIELD,
             "category": "Refinement",
@@ -351,10 +397,16 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 ("Support it brings", "- Termly SIA visit\n- Subject network meetings"),
                 ("Challenge it brings", "- Standards meeting each term"),
             ],
+            "decision": {
+                "attendees": "Headteacher, Chair of Governors, Director of Education, SIA",
+                "rationale": "Strong early reading; maths outcomes below national at KS2.",
+            },
             "note": None,
+            "history": {"school_id": 2},
             "buttons": [],
         },
         {
+            "verbs": CategoryVerb,
             "intro": "Oakfield Primary's category has been updated: Recovery confirmed",
             "school": OAKFIELD,
             "category": "Recovery",
@@ -362,9 +414,29 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "facts": [("Since", "18 November 2026")],
             "descriptor": "",
             "lists": [("Support it brings", "")],
+            "decision": None,
             "note": "“Stabilise” is no longer in the trust's framework.",
+            "history": None,
             "buttons": [{"title": "My actions", "command": "actions"}],
         },
+    ],
+    "category_history": [
+        {
+            "title": f"{OAKFIELD}: category history",
+            "decisions": [
+                {
+                    "heading": "18 November 2026: Refinement",
+                    "attendees": "Headteacher, Chair of Governors, Director of Education, SIA",
+                    "rationale": "Strong early reading; maths outcomes below national at KS2.",
+                },
+                {
+                    "heading": "20 July 2025: Reinforcement",
+                    "attendees": "Not recorded",
+                    "rationale": "Phonics outcomes improving; leadership capacity developing.",
+                },
+            ],
+        },
+        {"title": f"{OAKFIELD}: category history", "decisions": []},
     ],
     "choose_school": [
         {
@@ -475,12 +547,13 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "schools": [
                 {
                     "name": "Oakfield Primary",
-                    "line": "Recovery · Recovery, 2 overdue actions · actions 4 (2 overdue)",
+                    "line": "Recovery · Recovery, 2 overdue actions · actions 4 (2 overdue) · "
+                    "visits 2/6",
                     "attention": True,
                 },
                 {
                     "name": "Brontë Academy",
-                    "line": "Refinement · actions 1 · coached 85% in 6 weeks · QA 6/6",
+                    "line": "Refinement · actions 1 · visits 1/4 · coached 85% in 6 weeks · QA 6/6",
                     "attention": False,
                 },
             ],
@@ -506,6 +579,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "facts": [
                 ("Category", "Recovery"),
                 ("Actions", "4 open, 1 overdue, 2 due in 2 weeks"),
+                ("Adviser visits", "2 of 6 this year (2026-27)"),
                 ("QA", "3 of 5 submitted for Autumn term 2026-27 (missing: Art, History)"),
                 ("Coaching", "40% of teachers in 2 weeks, 75% in 6 weeks"),
                 ("Attendance", "3 open concerns (2 persistent, 1 severe)"),
@@ -523,12 +597,15 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "attention": [
                 {
                     "name": "Oakfield Primary",
-                    "line": "Recovery · Recovery, 1 red action · actions 2 (1 overdue)",
+                    "line": "Recovery · Recovery, 1 red action · actions 2 (1 overdue) · "
+                    "visits 3/6",
                 },
                 {"name": "Ysgol Gymraeg Llwyncelyn", "line": "Refinement · coaching 40%"},
             ],
             "more_attention": "and 3 more: Show all schools",
-            "others": [{"name": "Brontë Academy", "line": "Excellence · actions 0 · QA 6/6"}],
+            "others": [
+                {"name": "Brontë Academy", "line": "Excellence · actions 0 · visits 1/4 · QA 6/6"}
+            ],
             "more_others": None,
             "attendance": "7 open across the trust: 5 persistent absence, 1 severe absence.",
             "changes": [
@@ -580,6 +657,125 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "text": "No category has been recorded for this school.",
             "facts": [],
             "buttons": [],
+        },
+    ],
+    "prep_visit": [
+        {
+            "verbs": VisitVerb,
+            "title": f"Prep pack: {OAKFIELD}",
+            "subtitle": "As it stands on 2 December 2026",
+            "school_id": 2,
+            "sections": [
+                {
+                    "heading": "Category",
+                    "facts": [
+                        ("Category", "Recovery, since 10 July 2026"),
+                        ("Improvement target", "Improve to Reinforcement within 1 year"),
+                        ("Target date", "10 July 2027"),
+                    ],
+                    "empty": "",
+                },
+                {
+                    "heading": "Actions in hand",
+                    "facts": [
+                        ("Embed the phonics catch-up programme", "open; last rated amber"),
+                        ("Publish the reading spine", "done, awaiting your rating; not rated yet"),
+                    ],
+                    "empty": "No open actions.",
+                },
+                {
+                    "heading": "QA: Autumn term 2026-27",
+                    "facts": [("History", "Amber"), ("Mathematics", "not yet submitted")],
+                    "empty": "No subject leads are set up for this school.",
+                },
+                {
+                    "heading": "Coaching",
+                    "facts": [
+                        ("Teachers coached, 6 weeks", "67% of 12"),
+                        ("Sessions held, 6 weeks", "14"),
+                        ("Focus strands", "Retrieval practice, Oracy"),
+                    ],
+                    "empty": "",
+                },
+                {
+                    "heading": "Attendance concerns (counts only)",
+                    "facts": [("Open concerns", "3"), ("Monitor", "2"), ("Formalise support", "1")],
+                    "empty": "",
+                },
+                {"heading": "Last note of visit", "facts": [], "empty": "No note of visit yet."},
+            ],
+        }
+    ],
+    "note_of_visit": [
+        {
+            "verbs": VisitVerb,
+            "title": "Note of visit",
+            "subtitle": "Oakfield Primary · Visit 2, 2026-27",
+            "facts": [
+                ("School", OAKFIELD),
+                ("Visit", "Visit 2 of 2026-27"),
+                ("Date", "12 November 2026"),
+                ("Adviser", "Nadia Okafor"),
+                ("Next visit", "14 January 2027"),
+                ("Recorded", "12 November 2026 at 15:42"),
+            ],
+            "sections": [
+                (
+                    "Focus",
+                    "Pupil facing work; national data release, attendance and exclusions, "
+                    "early reading provision",
+                ),
+                (
+                    "Strengths",
+                    "Phonics teaching is consistent across KS1; pupils at risk of falling "
+                    "behind are identified within a week.",
+                ),
+                ("Risks", "Persistent absence of disadvantaged pupils in Years 4 to 6 (14%)."),
+            ],
+            "steps": [
+                {
+                    "description": "Embed the phonics catch-up programme in Year 2",
+                    "detail": "Owner: Marcus Bell · Due 14 January 2027 · Open · RAG amber",
+                },
+                {
+                    "description": "Share the attendance action plan with governors",
+                    "detail": "Owner: nobody yet · Due 14 January 2027 · Done",
+                },
+            ],
+            "ratings": [
+                {
+                    "description": "Audit the reading spine against the new scheme",
+                    "rating": "Green: carried out",
+                    "colour": "Good",
+                },
+                {
+                    "description": "Attendance plan for pupils eligible for pupil premium",
+                    "rating": "Red: not carried out",
+                    "colour": "Attention",
+                },
+            ],
+            "school_id": 2,
+        },
+        {
+            "verbs": VisitVerb,
+            "title": "Note of visit",
+            "subtitle": "Kingsbridge Secondary · Visit 1, 2026-27",
+            "facts": [
+                ("School", "Kingsbridge Secondary"),
+                ("Visit", "Visit 1 of 2026-27"),
+                ("Date", "22 September 2026"),
+                ("Adviser", "someone no longer in Waypoint"),
+                ("Next visit", "Not set"),
+                ("Recorded", "22 September 2026 at 16:05"),
+            ],
+            "sections": [
+                ("Focus", "Agreed with the school: behaviour systems"),
+                ("Strengths", "None recorded"),
+                ("Risks", "None recorded"),
+            ],
+            "steps": [],
+            "ratings": [],
+            "school_id": 6,
         },
     ],
     "qa_form": [
@@ -702,6 +898,78 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             ],
         }
     ],
+    "review_form": [
+        {
+            "verbs": ReviewVerb,
+            "school": "St Mary's C of E Primary",
+            "school_id": 3,
+            "facts": [
+                ("Category", "Recovery, since 9 July 2026; a review every term"),
+                ("Last review", "2 April 2026 (Spring term 2025-26): Recovery confirmed"),
+            ],
+            "outcomes": [
+                {"title": "Category confirmed: Recovery", "value": "confirmed"},
+                {"title": "New category: Excellence", "value": "to:excellence"},
+                {"title": "New category: Refinement", "value": "to:refinement"},
+                {"title": "New category: Reinforcement", "value": "to:reinforcement"},
+                {"title": "New category: Repair", "value": "to:repair"},
+            ],
+            "values": {"held_on": "2026-12-09", "outcome": "confirmed", "trustees": "false"},
+            "errors": {},
+            "form_id": FORM_ID,
+        },
+        {
+            "verbs": ReviewVerb,
+            "school": OAKFIELD,
+            "school_id": 2,
+            "facts": [
+                ("Category", "None recorded yet: choose one below"),
+                ("Last review", "None recorded"),
+            ],
+            "outcomes": [
+                {"title": "New category: Excellence", "value": "to:excellence"},
+                {"title": "New category: Recovery", "value": "to:recovery"},
+            ],
+            "values": {
+                "held_on": "2026-12-09",
+                "attendees": "Headteacher, Chair of Governors, Director of Education, "
+                "Revd J. Okafor (trustee)",
+                "trustees": "true",
+                "outcome": "to:recovery",
+                "notes": "",
+            },
+            "errors": {"notes": "Give the reasons for the new category."},
+            "form_id": FORM_ID,
+        },
+    ],
+    "review_reminder": [
+        {
+            "verbs": ReviewVerb,
+            "title": "Standards review due: St Mary's C of E Primary",
+            "text": "Recovery brings a standards review every term. Autumn term 2026-27 ends "
+            "on Friday 18 December 2026 and no review is recorded for it yet.",
+            "facts": [
+                ("School", "St Mary's C of E Primary"),
+                ("Category", "Recovery, since 9 July 2026"),
+                ("Last review", "2 April 2026"),
+            ],
+            "button": "Record the review",
+            "school_id": 3,
+        },
+        {
+            "verbs": ReviewVerb,
+            "title": f"Standards meeting due: {OAKFIELD}",
+            "text": "Summer term 2026-27 holds the annual standards meeting. The term ends on "
+            f"Friday 16 July 2027 and none is recorded for {OAKFIELD} this year.",
+            "facts": [
+                ("School", OAKFIELD),
+                ("Category", "Not categorised yet"),
+                ("Last review", "None recorded"),
+            ],
+            "button": "Record the meeting",
+            "school_id": 2,
+        },
+    ],
     "store_down": [
         {
             "data": {
@@ -712,13 +980,72 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             }
         }
     ],
+    "visits": [
+        {
+            "verbs": VisitVerb,
+            "title": "Notes of visit: Oakfield Primary",
+            "programme": "2 of 6 visits this year (2026-27)",
+            "planned": "Visit 3 is planned to cover: Pupil facing work; data drop 1 review, "
+            "behaviour, reading at KS2",
+            "summary": "Page 1 of 2, newest first: 14 notes in all.",
+            "rows": [
+                {
+                    "id": 31,
+                    "heading": "Visit 2 · Thu 12 Nov 2026",
+                    "detail": "2026-27 · Nadia Okafor",
+                    "focus": "Pupil facing work; national data release, attendance and "
+                    "exclusions, early reading provision",
+                    "outcome": "2 next steps · 3 earlier actions rated",
+                },
+                {
+                    "id": 27,
+                    "heading": "Visit 1 · Tue 22 Sep 2026",
+                    "detail": "2026-27 · Nadia Okafor",
+                    "focus": "Pupil facing work; safeguarding, website, SIP and SEF, "
+                    "curriculum leadership; agree the year's three areas of focus",
+                    "outcome": "3 next steps",
+                },
+                {
+                    "id": 19,
+                    "heading": "Visit 6 · Wed 8 Jul 2026",
+                    "detail": "2025-26 · adviser no longer in Waypoint",
+                    "focus": "No focus recorded",
+                    "outcome": "0 next steps · 1 earlier action rated",
+                },
+            ],
+            "buttons": [
+                {
+                    "title": "Older notes",
+                    "verb": VisitVerb.notes,
+                    "data": {"school_id": 2, "page": 2},
+                },
+                {"title": "New note of visit", "verb": VisitVerb.start, "data": {"school_id": 2}},
+            ],
+        },
+        {
+            "verbs": VisitVerb,
+            "title": "Notes of visit: Kingsbridge Secondary",
+            "programme": "0 of 4 visits this year (2026-27)",
+            "planned": None,
+            "summary": "No notes of visit yet.",
+            "rows": [],
+            "buttons": [],
+        },
+    ],
     "visit_form": [
         {
             "verbs": VisitVerb,
             "school": OAKFIELD,
             "school_id": 2,
+            "programme": "3 of 6 visits recorded in 2026-27. The focus is the trust's plan for "
+            "visit 4: change it as needed.",
             "number": 4,
-            "values": {"visited_on": "2026-11-20", "number": "4", "owner_id": "12"},
+            "values": {
+                "visited_on": "2026-11-20",
+                "number": "4",
+                "focus": "Pupil facing work; inclusion strategy: the non-negotiables",
+                "owner_id": "12",
+            },
             "errors": {},
             "owners": [
                 {"title": "Nobody yet", "value": "nobody"},
@@ -744,6 +1071,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "verbs": VisitVerb,
             "school": OAKFIELD,
             "school_id": 2,
+            "programme": "3 of 6 visits recorded in 2026-27.",
             "number": None,
             "values": {
                 "visited_on": "2026-11-20",
@@ -767,7 +1095,13 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
 }
 
 TYPED: dict[str, tuple[Path, ...]] = {
-    "actions": (("rows", "*", "description"), ("rows", "*", "detail"), ("title",), ("note",)),
+    "actions": (
+        ("rows", "*", "description"),
+        ("rows", "*", "detail"),
+        ("rows", "*", "progress"),
+        ("title",),
+        ("note",),
+    ),
     "attendance_close_form": (("values", "*"), ("title",)),
     "attendance_concern": (
         ("concern", "facts", "*", 1),
@@ -781,7 +1115,20 @@ TYPED: dict[str, tuple[Path, ...]] = {
     "attendance_notice": (("school",),),
     "attendance_update_form": (("values", "*"), ("title",)),
     "categorise_form": (("values", "*"), ("schools", "*", "title"), ("categories", "*", "title")),
-    "category": (("school",), ("category",), ("facts", "*", 1), ("descriptor",), ("lists", "*", 1)),
+    "category": (
+        ("school",),
+        ("category",),
+        ("facts", "*", 1),
+        ("descriptor",),
+        ("lists", "*", 1),
+        ("decision", "*"),
+    ),
+    "category_history": (
+        ("title",),
+        ("decisions", "*", "heading"),
+        ("decisions", "*", "attendees"),
+        ("decisions", "*", "rationale"),
+    ),
     "choose_school": (("choices", "*", "title"), ("text",)),
     "coaching_coverage": (("title",), ("rows", "*", "school"), ("strands", "*", 0)),
     "coaching_form": (("values", "*"), ("coachees", "*", "title"), ("strands", "*", "title")),
@@ -805,10 +1152,31 @@ TYPED: dict[str, tuple[Path, ...]] = {
     ),
     "help": (("title",),),
     "notice": (("title",), ("facts", "*", 1)),
+    "prep_visit": (
+        ("title",),
+        ("sections", "*", "facts", "*", 0),
+        ("sections", "*", "facts", "*", 1),
+    ),
+    "note_of_visit": (
+        ("subtitle",),
+        ("facts", "*", 1),
+        ("sections", "*", 1),
+        ("steps", "*", "description"),
+        ("steps", "*", "detail"),
+        ("ratings", "*", "description"),
+    ),
     "qa_form": (("values", "*"), ("targets", "*", "title"), ("resubmissions", "*")),
     "qa_status": (("sections", "*", "items", "*", "text"), ("title",)),
     "qa_summary": (("facts", "*", 1), ("sections", "*", 1)),
+    "review_form": (("values", "*"), ("school",), ("facts", "*", 1), ("outcomes", "*", "title")),
+    "review_reminder": (("title",), ("text",), ("facts", "*", 1)),
     "store_down": (("data", "*"),),
+    "visits": (
+        ("title",),
+        ("planned",),
+        ("rows", "*", "detail"),
+        ("rows", "*", "focus"),
+    ),
     "visit_form": (
         ("values", "*"),
         ("school",),

@@ -26,6 +26,8 @@ MAIN_CARDS = (
     "coaching_saved",
     "actions",
     "category",
+    "visits",
+    "note_of_visit",
     "qa_status",
     "coaching_coverage",
 )

@@ -73,6 +73,7 @@ ROLES = (
     "sia",
     "trust_lead",
     "admin",
+    "governor",
 )
 TRUST_WIDE = frozenset({"trust_lead", "admin"})
 
@@ -91,6 +92,7 @@ PEOPLE: dict[str, tuple[str, list[str], str | None]] = {
     "coach2": ("Cole Coach", ["coach"], "two"),
     "subject_lead2": ("Sid Subject", ["subject_lead"], "two"),
     "head2": ("Hal Head", ["head"], "two"),
+    "governor": ("Gil Governor", ["governor"], "one"),
 }
 # The same Entra object ids in both tenants: only the tenant says who is who.
 AAD = {key: f"cccccccc-0000-4000-8000-{n:012d}" for n, key in enumerate(PEOPLE, 1)}
@@ -474,6 +476,19 @@ def categorise_form(side: Side, *, school: str = "one", **extra: Any) -> dict[st
     } | extra
 
 
+def review_form(side: Side, *, school: str = "one", **extra: Any) -> dict[str, Any]:
+    """A standards review that confirms the school's category."""
+    return {
+        "form_id": form_id(),
+        "school_id": side.schools[school],
+        "held_on": TODAY.isoformat(),
+        "attendees": "Head, chair of governors, a trustee",
+        "trustees": "true",
+        "outcome": "confirmed",
+        "notes": "Standards secure",
+    } | extra
+
+
 _visit_numbers = itertools.count(10)
 
 
@@ -503,10 +518,12 @@ def visit_form(side: Side, *, school: str = "one", **extra: Any) -> dict[str, An
 
 
 def action_update(side: Side, *, school: str = "one", **extra: Any) -> dict[str, Any]:
+    """What anyone who keeps an action moving may change: a progress note and the due
+    date (the rating is the adviser's alone, tests/test_actions.py)."""
     action = side.actions[school]
     return {
         "action_id": action,
-        f"rag_{action}": "amber",
+        f"note_{action}": f"{side.marker} progress: letters sent",
         f"due_{action}": (TODAY + timedelta(days=21)).isoformat(),
     } | extra
 

@@ -9,7 +9,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
-from storage.actions import action_history, open_actions, overdue_actions
+from storage.actions import action_history, actions_in_hand, overdue_actions
 from storage.engine import Sessions
 from storage.models import AuditEvent, SchoolAction
 from tests.improvement import OTHER_HEAD, SIA, add_actions, seed_improvement
@@ -110,7 +110,7 @@ async def test_a_head_asking_for_another_schools_actions_is_refused(
     assert await stored_rows(sessions) == {**before, "audit_event": before["audit_event"] + 2}
 
 
-async def test_mark_done_as_an_invoke_returns_the_refreshed_card_without_the_action(
+async def test_mark_done_as_an_invoke_returns_the_refreshed_card_the_action_awaiting_its_rating(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded, ids = await seeded_with_actions(sessions)
@@ -130,10 +130,17 @@ async def test_mark_done_as_an_invoke_returns_the_refreshed_card_without_the_act
     assert body["statusCode"] == 200
     assert body["type"] == "application/vnd.microsoft.card.adaptive"
     refreshed = body["value"]
-    assert descriptions(refreshed) == ["Book audit"]
-    assert "Marked done: Phonics training" in card_text(refreshed)
-    assert descriptions(second["value"]) == ["Book audit"]
-    assert "That action was already closed." in card_text(second["value"])
+    # Done, it waits for the adviser's rating at the next visit (issue 15): still
+    # listed, after the open ones, and no longer offered "Mark done".
+    assert descriptions(refreshed) == ["Book audit", "Phonics training"]
+    shown = card_text(refreshed)
+    assert "Marked done, awaiting the adviser's rating: Phonics training" in shown
+    assert "Done, awaiting the adviser's rating" in shown
+    assert [
+        a["data"]["action_id"] for a in find(refreshed, type="Action.Execute", verb="actions.done")
+    ] == [ids["later"]]
+    assert descriptions(second["value"]) == ["Book audit", "Phonics training"]
+    assert "That action was already marked done." in card_text(second["value"])
     async with sessions() as session:
         action = await session.get(SchoolAction, ids["overdue"])
         history = await action_history(session, action_id=ids["overdue"])
@@ -155,8 +162,8 @@ async def test_mark_done_through_the_submit_fallback(
             if a["data"]["action_id"] == ids["later"]
         ]
         answer = only_card(await world.submit(button["fallback"]["data"], HEAD))
-    assert descriptions(answer) == ["Phonics training"]
-    assert "Marked done: Book audit" in card_text(answer)
+    assert descriptions(answer) == ["Phonics training", "Book audit"]
+    assert "Marked done, awaiting the adviser's rating: Book audit" in card_text(answer)
 
 
 async def test_marking_another_schools_action_is_refused_and_changes_nothing(
@@ -186,11 +193,45 @@ async def test_marking_another_schools_action_is_refused_and_changes_nothing(
     }
 
 
-async def test_update_rates_and_reschedules_keeping_history(
+async def test_the_schools_adviser_rates_and_reschedules_keeping_history(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded, ids = await seeded_with_actions(sessions)
     new_due = TODAY + timedelta(days=60)
+    action_id = ids["overdue"]
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        card = only_card(await world.say("my actions", SIA))
+        [save] = [
+            a
+            for a in find(card, type="Action.Execute", verb="actions.update")
+            if a["data"]["action_id"] == action_id
+        ]
+        assert find(card, id=f"rag_{action_id}") and find(card, id=f"due_{action_id}")
+        data = {**save["data"], f"rag_{action_id}": "amber", f"due_{action_id}": str(new_due)}
+        body = await world.execute("actions.update", data, SIA)
+        bad = await world.execute(
+            "actions.update",
+            {**save["data"], f"due_{action_id}": "next week"},
+            SIA,
+        )
+    refreshed = card_text(body["value"])
+    assert "Updated: Phonics training" in refreshed
+    assert "RAG: amber" in refreshed and "Sian Adviser" in refreshed
+    assert f"Due {new_due.day} {new_due:%B %Y}" in refreshed
+    assert "The due date wasn't a date; nothing changed." in card_text(bad["value"])
+    async with sessions() as session:
+        action = await session.get(SchoolAction, action_id)
+        history = await action_history(session, action_id=action_id)
+    assert action is not None and (action.rag, action.due_on) == ("amber", new_due)
+    assert [(e.kind, e.value, e.by_person_id, e.visit_id) for e in history] == [
+        ("rag", "amber", seeded.person_ids[SIA], None)
+    ]
+
+
+async def test_a_head_notes_progress_but_never_rates(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded, ids = await seeded_with_actions(sessions)
     action_id = ids["st_marys"]
     async with serve(engine, sessions, settings=SETTINGS) as world:
         card = only_card(await world.say("my actions", OTHER_HEAD))
@@ -199,25 +240,32 @@ async def test_update_rates_and_reschedules_keeping_history(
             for a in find(card, type="Action.Execute", verb="actions.update")
             if a["data"]["action_id"] == action_id
         ]
-        assert find(card, id=f"rag_{action_id}") and find(card, id=f"due_{action_id}")
-        data = {**save["data"], f"rag_{action_id}": "amber", f"due_{action_id}": str(new_due)}
-        body = await world.execute("actions.update", data, OTHER_HEAD)
-        bad = await world.execute(
-            "actions.update",
-            {**save["data"], f"due_{action_id}": "next week"},
-            OTHER_HEAD,
+        # The rating is the adviser's: the head's card does not offer it.
+        assert not find(card, id=f"rag_{action_id}")
+        assert find(card, id=f"note_{action_id}") and find(card, id=f"due_{action_id}")
+        note = {**save["data"], f"note_{action_id}": "Letters sent; first meetings booked."}
+        noted = await world.execute("actions.update", note, OTHER_HEAD)
+        # Double-clicked: the same note is not added twice.
+        await world.execute("actions.update", note, OTHER_HEAD)
+        before = await stored_rows(sessions)
+        # A tampered card carrying a rating anyway.
+        rated = await world.execute(
+            "actions.update", {**save["data"], f"rag_{action_id}": "green"}, OTHER_HEAD
         )
-    refreshed = card_text(body["value"])
-    assert "Updated: St Mary's attendance plan" in refreshed
-    assert "RAG: amber" in refreshed
-    assert f"Due {new_due.day} {new_due:%B %Y}" in refreshed
-    assert "The due date wasn't a date; nothing changed." in card_text(bad["value"])
+        after = await stored_rows(sessions)
+    shown = card_text(noted["value"])
+    assert "Updated: St Mary's attendance plan" in shown
+    assert "Progress" in shown and "Mo Head: Letters sent; first meetings booked." in shown
+    assert "Only the school's adviser or a trust lead gives an action its RAG rating" in card_text(
+        rated["value"]
+    )
+    assert after == {**before, "audit_event": before["audit_event"] + 1}
     async with sessions() as session:
         action = await session.get(SchoolAction, action_id)
         history = await action_history(session, action_id=action_id)
-    assert action is not None and (action.rag, action.due_on) == ("amber", new_due)
-    assert [(e.kind, e.value, e.by_person_id, e.visit_id) for e in history] == [
-        ("rag", "amber", seeded.person_ids[OTHER_HEAD], None)
+    assert action is not None and action.rag is None
+    assert [(e.kind, e.note, e.by_person_id) for e in history] == [
+        ("note", "Letters sent; first meetings booked.", seeded.person_ids[OTHER_HEAD])
     ]
 
 
@@ -239,7 +287,7 @@ async def test_lists_take_two_queries_and_are_capped(
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
     async with sessions() as session:
-        listed = await open_actions(
+        listed = await actions_in_hand(
             session,
             trust_id=seeded.trust_id,
             school_ids=[seeded.school_ids["100001"]],
@@ -248,8 +296,9 @@ async def test_lists_take_two_queries_and_are_capped(
         )
         event.remove(engine.sync_engine, "before_cursor_execute", count)
         overdue = await overdue_actions(session, trust_id=seeded.trust_id, today=TODAY)
-    # A count and one page of rows, owners and schools joined in: not a query per row.
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+    # A count, one page of rows (owners and schools joined in), and the page's ratings
+    # and progress notes in one more: never a query per row.
+    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 3
     assert (len(listed.rows), listed.total) == (12, 45)
     assert all(row.overdue and row.school_name == "Oakfield Primary" for row in listed.rows)
     assert overdue.total == 45

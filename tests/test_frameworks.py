@@ -318,3 +318,41 @@ async def test_frameworks_of_two_trusts_are_separate(sessions: Sessions) -> None
         )
     assert [key for _, key, _ in await stored(sessions, first)] == FIVE
     assert [key for _, key, _ in await stored(sessions, second)] == ["x", "y"]
+
+
+# --- a termly standards review ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("key", "termly"),
+    [("five-categories", {"recovery", "repair"}), ("four-phases", {"repair", "stabilise"})],
+)
+def test_the_presets_lower_categories_bring_a_review_every_term(key: str, termly: set[str]) -> None:
+    assert {c.key for c in load_preset(key).categories if c.termly_review} == termly
+
+
+async def test_a_trusts_own_file_says_which_categories_bring_a_termly_review(
+    sessions: Sessions, tmp_path: Path
+) -> None:
+    path = tmp_path / "framework.yaml"
+    path.write_text(
+        YAML_FRAMEWORK.replace(
+            "    improvement_target: Improve to Strong within 1 year.\n",
+            "    improvement_target: Improve to Strong within 1 year.\n    termly_review: true\n",
+        ),
+        encoding="utf-8",
+    )
+    trust_id = await new_trust(sessions)
+    async with sessions.begin() as session:
+        await install_framework(session, trust_id=trust_id, spec=parse_framework_file(path))
+    async with sessions() as session:
+        rows = await session.execute(
+            select(Category.key, Category.termly_review).order_by(Category.rank)
+        )
+        assert [(key, flag) for key, flag in rows] == [("strong", False), ("weak", True)]
+    path.write_text(YAML_FRAMEWORK + "    termly_review: sometimes\n", encoding="utf-8")
+    with pytest.raises(FrameworkFileError) as caught:
+        parse_framework_file(path)
+    assert caught.value.problems == [
+        "categories.1.termly_review: Input should be a valid boolean, unable to interpret input"
+    ]

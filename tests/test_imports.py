@@ -523,7 +523,7 @@ async def test_one_bad_person_row_names_its_line_and_writes_nothing(
 
     assert [str(error) for error in errors] == [
         "line 4: roles: unknown role 'deputy_head' (roles are: teacher, coach, subject_lead, "
-        "head, attendance_lead, sia, trust_lead, admin)"
+        "head, attendance_lead, sia, trust_lead, admin, governor)"
     ]
     assert await table_counts(sessions) == before_counts
     assert await stored_people(sessions, trust_id) == before

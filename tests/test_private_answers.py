@@ -40,6 +40,7 @@ from tests.reliability import (
     coaching_form,
     concern_form,
     qa_form,
+    review_form,
     served,
     snapshot,
     update_form,
@@ -82,6 +83,7 @@ _RECORDS = {
     "concern_id": "concerns",
     "action_id": "actions",
     "school_id": "schools",
+    "visit_id": "visits",
 }
 
 
@@ -95,7 +97,10 @@ COMMANDS: dict[str, Ask] = {
     "log_coaching": Ask("coach", typed="log coaching", shows=("Log a coaching session",)),
     "my_coaching": Ask("coach", typed="my coaching", shows=("Sessions you led", "Tom Teacher")),
     "categorise": Ask("trust_lead", typed="categorise oakfield", shows=("Oakfield",)),
+    "review": Ask("trust_lead", typed="review oakfield", shows=("Oakfield", "Standards review")),
     "visit": Ask("sia", typed="visit oakfield", shows=("ALPHA action: phonics audit",)),
+    "prep_visit": Ask("sia", typed="prep visit oakfield", shows=("ALPHA action: phonics audit",)),
+    "visits": Ask("governor", typed="visits", shows=("ALPHA focus: early reading",)),
     "actions": Ask("head", typed="my actions", shows=("ALPHA action: phonics audit",)),
     "qa": Ask("subject_lead", typed="submit qa", shows=(SUBJECT,)),
     "qa_status": Ask("head", typed="qa status", shows=(SUBJECT,)),
@@ -112,8 +117,15 @@ _VERB_ASKS: dict[str, Ask] = {
     "coaching.view": Ask("teacher", data=_names("session_id"), shows=("ALPHA notes",)),
     "categorise.start": Ask("trust_lead", data=_names("school_id"), shows=("Oakfield",)),
     "categorise.save": Ask("trust_lead", data=categorise_form, shows=("Categorisation recorded",)),
+    "review.start": Ask("trust_lead", data=_names("school_id"), shows=("Oakfield",)),
+    "review.save": Ask("trust_lead", data=review_form, shows=("Standards review recorded",)),
     "visit.start": Ask("sia", data=_names("school_id"), shows=("ALPHA action: phonics audit",)),
     "visit.save": Ask("sia", data=visit_form, shows=("Note of visit saved",)),
+    "prep.start": Ask("sia", data=_names("school_id"), shows=("ALPHA action: phonics audit",)),
+    "visit.notes": Ask("head", data=_names("school_id"), shows=("ALPHA focus: early reading",)),
+    "visit.show": Ask(
+        "governor", data=_names("visit_id"), shows=("ALPHA strengths", "ALPHA risks")
+    ),
     "actions.show": Ask("head", data=_names("school_id"), shows=("ALPHA action: phonics audit",)),
     "actions.done": Ask("head", data=_names("action_id"), shows=("Your open actions",)),
     "actions.update": Ask("head", data=action_update, shows=("ALPHA action",)),

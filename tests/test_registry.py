@@ -106,7 +106,12 @@ def test_only_answers_without_private_data_are_declared_shareable() -> None:
     registry = build_registry()
     shareable = {c.key for c in registry.commands() if not c.private}
     assert shareable == {"help", "category", "coaching_coverage"}
-    assert {v.name for v in registry.verbs() if not v.private} == {"category.show"}
+    # The category's decisions are "shared with all governors and staff" (seed 002): its
+    # history is no more private than the card that shows the decision in force.
+    assert {v.name for v in registry.verbs() if not v.private} == {
+        "category.show",
+        "category.history",
+    }
     assert {c.key for c in registry.commands() if c.private} >= {
         "whoami",
         "log_coaching",
@@ -117,6 +122,7 @@ def test_only_answers_without_private_data_are_declared_shareable() -> None:
         "raise_concern",
         "attendance_concerns",
         "visit",
+        "visits",
         "categorise",
         "digest",
         "digest_report",

@@ -49,6 +49,7 @@ from tests.reliability import (
     form_id,
     invoke,
     qa_form,
+    review_form,
     served,
     snapshot,
     unhandled,
@@ -327,12 +328,18 @@ def _target_fields(world: World, draw: st.DrawFn, verb: str, role: str) -> dict[
         "coaching.edit": lambda: {"session_id": pick(side.coaching[school])},
         "coaching.view": lambda: {"session_id": pick(side.coaching[school])},
         "category.show": lambda: {"school_id": pick(side.schools[school])},
+        "category.history": lambda: {"school_id": pick(side.schools[school])},
         "categorise.start": lambda: {"school_id": pick(b.schools["one"])},
         "categorise.save": lambda: (
             categorise_form(world.a) | {"school_id": pick(str(b.schools["one"]))}
         ),
+        "review.start": lambda: {"school_id": pick(b.schools["one"])},
+        "review.save": lambda: review_form(world.a) | {"school_id": pick(b.schools["one"])},
         "visit.start": lambda: {"school_id": pick(side.schools[school])},
+        "prep.start": lambda: {"school_id": pick(side.schools[school])},
         "visit.save": lambda: visit_form(world.a) | {"school_id": pick(side.schools[school])},
+        "visit.notes": lambda: {"school_id": pick(side.schools[school])},
+        "visit.show": lambda: {"visit_id": pick(side.visits[school])},
         "actions.show": lambda: {"school_id": pick(side.schools[school])},
         "actions.update": lambda: {
             "action_id": pick(side.actions[school]),

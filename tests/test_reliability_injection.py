@@ -25,6 +25,7 @@ from storage.models import (
     QaSummary,
     SchoolAction,
     SchoolCategorisation,
+    StandardsReview,
     Visit,
 )
 from tests.reliability import (
@@ -36,6 +37,7 @@ from tests.reliability import (
     coaching_form,
     concern_form,
     qa_form,
+    review_form,
     served,
     update_form,
     visit_form,
@@ -136,6 +138,11 @@ async def read_categorisation(world: World) -> tuple[Answer | None, dict[str, st
     return None, await _one(world, SchoolCategorisation, "attendees", "rationale")
 
 
+async def read_review(world: World) -> tuple[Answer | None, dict[str, str]]:
+    # The saved card shows who attended (checked by its answer); the notes only the store.
+    return None, await _one(world, StandardsReview, "attendees", "notes")
+
+
 FORMS = [
     Form(
         "coaching.save",
@@ -201,6 +208,15 @@ FORMS = [
         ("decided_on", "last week"),
         "Categorisation recorded",
         read_categorisation,
+    ),
+    Form(
+        "review.save",
+        "trust_lead",
+        ("attendees", "notes"),
+        lambda w: review_form(w.a),
+        ("held_on", "last week"),
+        "Standards review recorded",
+        read_review,
     ),
 ]
 

@@ -31,6 +31,7 @@ from storage.models import (
     PersonRole,
     QaSummary,
     SchoolCategorisation,
+    StandardsReview,
     Visit,
 )
 from tests.reliability import (
@@ -47,6 +48,7 @@ from tests.reliability import (
     coaching_form,
     concern_form,
     qa_form,
+    review_form,
     served,
     update_form,
     visit_form,
@@ -62,6 +64,7 @@ ID_KEYS = {
     "session_id": "coaching",
     "coachee": "people",
     "owner_id": "people",
+    "visit_id": "visits",
 }
 # What each role of each trust asks, typed: reading commands, with and without a school.
 TYPED = [
@@ -77,6 +80,8 @@ TYPED = [
     "category oakfeld",
     "categorise oakfield primary",
     "visit oakfield primary",
+    "visits",
+    "visits oakfield primary",
     "my actions",
     "my actions oakfield primary",
     "submit qa",
@@ -143,12 +148,14 @@ async def test_nobody_sees_anything_of_the_other_trust(
                     ("attendance.open", {"concern_id": me.concerns["one"]}),
                     ("attendance.list", {"school_id": me.schools["one"]}),
                     ("visit.start", {"school_id": me.schools["one"]}),
+                    ("visit.notes", {"school_id": me.schools["one"]}),
+                    ("visit.show", {"visit_id": me.visits["one"]}),
                     ("digest.page", {"page": 1}),
                 ]:
                     answer = await world.execute(verb, data, role, side=label)
                     assert not leaks(answer, me, other), (label, role, verb, answer.shown)
                     checked += 1
-    assert checked == 2 * len(ROLES) * (len(TYPED) + 10)
+    assert checked == 2 * len(ROLES) * (len(TYPED) + 12)
 
 
 async def _extra_teacher(world: World, side: Side) -> None:
@@ -318,6 +325,7 @@ INJECTED_FORMS: list[tuple[str, str, Callable[[Side], dict[str, Any]], Any, str]
     ("attendance.save", "teacher", concern_form, AttendanceConcern, "raised_by"),
     ("visit.save", "sia", visit_form, Visit, "adviser_id"),
     ("categorise.save", "trust_lead", categorise_form, SchoolCategorisation, "recorded_by"),
+    ("review.save", "trust_lead", review_form, StandardsReview, "recorded_by"),
 ]
 
 

@@ -43,6 +43,7 @@ from tests.reliability import (
     coaching_form,
     concern_form,
     qa_form,
+    review_form,
     served,
     update_form,
     visit_form,
@@ -52,10 +53,15 @@ from tests.reliability import (
 SCOPES = ("own", "other_school", "other_trust")
 ALL = frozenset(ROLES)
 NOBODY: frozenset[str] = frozenset()
+# Governors read their school's category, visits and actions; nothing a school's
+# staff do (issue 15).
+ALL_STAFF = ALL - {"governor"}
 STAFF = frozenset({"teacher", "coach", "subject_lead", "head", "attendance_lead", "sia"})
 LOGGERS = frozenset({"coach", "head", "trust_lead"})
 ADVISERS = frozenset({"sia", "trust_lead"})
 ACTIONS = frozenset({"head", "sia", "trust_lead"})
+# A school's notes of visit: its head, governors and adviser; trust leads any school's.
+VISIT_READERS = frozenset({"head", "governor", "sia", "trust_lead"})
 FOLLOWERS = frozenset({"head", "attendance_lead"})
 LEAD = frozenset({"trust_lead"})
 
@@ -78,55 +84,70 @@ def own_only(own: frozenset[str]) -> dict[str, frozenset[str]]:
 # - QA (issue 4): a subject lead submits for the subjects they lead at their own
 #   schools; a summary is read by its author, the school's head and trust leads;
 #   status: heads for their school, trust leads any (a subject lead: their own).
+#   Advisers read status, summaries and coaching coverage of their schools (issue 15).
 # - attendance (issue 5): anyone on a school's staff raises a concern for that
 #   school; its attendance leads and head see, update and close it; everyone else
 #   who reaches the school sees counts.
 # - category (issue 6): a school's staff read its category, trust-wide roles any;
 #   trust leads categorise; advisers (their schools) and trust leads record visits;
 #   heads, advisers (their schools) and trust leads work the actions.
+# - visits (issue 15): a school's notes of visit are read by its head, its governors
+#   and its adviser, and by trust leads for any school; nobody else.
+# - standards reviews (issue 15): trust leads record them, for any school of the trust.
 # - digests (issue 7): the trust digest and its report for trust leads, the school
 #   digest for heads.
+# - governors (issue 15): their school's category, notes of visit and actions, and
+#   nothing of coaching, QA, attendance (counts neither) or digests.
 # Admins load data (DESIGN.md "who uses it"): they reach every school, so they read
 # categories and counts, but they record no school-improvement decisions.
 EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "cmd:help": own_only(ALL),
     "cmd:whoami": own_only(ALL),
     "cmd:log_coaching": own_only(LOGGERS),
-    "cmd:my_coaching": own_only(ALL),
-    "cmd:coaching_coverage": table(frozenset({"head", "trust_lead"}), LEAD),
+    "cmd:my_coaching": own_only(ALL_STAFF),
+    "cmd:coaching_coverage": table(frozenset({"head", "sia", "trust_lead"}), LEAD),
     "cmd:category": table(ALL, TRUST_WIDE),
     "cmd:categorise": table(LEAD, LEAD),
+    "cmd:review": table(LEAD, LEAD),
     "cmd:visit": table(ADVISERS, LEAD),
-    "cmd:actions": table(ACTIONS, LEAD),
+    "cmd:actions": table(ACTIONS | {"governor"}, LEAD),
     "cmd:qa": own_only(frozenset({"subject_lead"})),
-    "cmd:qa_status": table(frozenset({"head", "trust_lead", "subject_lead"}), LEAD),
+    "cmd:qa_status": table(frozenset({"head", "sia", "trust_lead", "subject_lead"}), LEAD),
+    "cmd:prep_visit": table(ADVISERS, LEAD),
+    "prep.start": table(ADVISERS, LEAD),
     "cmd:raise_concern": own_only(STAFF),
-    "cmd:attendance_concerns": table(ALL, TRUST_WIDE),
+    "cmd:attendance_concerns": table(ALL_STAFF, TRUST_WIDE),
     "coaching.school": table(LOGGERS, LEAD),
     "coaching.save": table(LOGGERS, LEAD),
     "coaching.edit": table(frozenset({"coach"})),
     "coaching.view": table(frozenset({"coach", "teacher"})),
     "category.show": table(ALL, TRUST_WIDE),
+    "category.history": table(ALL, TRUST_WIDE),
     "categorise.start": table(LEAD, LEAD),
     "categorise.save": table(LEAD, LEAD),
+    "review.start": table(LEAD, LEAD),
+    "review.save": table(LEAD, LEAD),
     "visit.start": table(ADVISERS, LEAD),
     "visit.save": table(ADVISERS, LEAD),
-    "actions.show": table(ACTIONS, LEAD),
+    "cmd:visits": table(VISIT_READERS, LEAD),
+    "visit.notes": table(VISIT_READERS, LEAD),
+    "visit.show": table(VISIT_READERS, LEAD),
+    "actions.show": table(ACTIONS | {"governor"}, LEAD),
     "actions.update": table(ACTIONS, LEAD),
     "actions.done": table(ACTIONS, LEAD),
     "qa.open": table(frozenset({"subject_lead"})),
     "qa.save": table(frozenset({"subject_lead"})),
-    "qa.status": table(frozenset({"head", "trust_lead"}), LEAD),
+    "qa.status": table(frozenset({"head", "sia", "trust_lead"}), LEAD),
     # Previous / Next name no school: each reader pages through their own scope.
-    "qa.status_page": own_only(frozenset({"head", "trust_lead", "subject_lead"})),
-    "qa.show": table(frozenset({"subject_lead", "head", "trust_lead"}), LEAD),
+    "qa.status_page": own_only(frozenset({"head", "sia", "trust_lead", "subject_lead"})),
+    "qa.show": table(frozenset({"subject_lead", "head", "sia", "trust_lead"}), LEAD),
     "attendance.save": table(STAFF),
     "attendance.open": table(FOLLOWERS),
     "attendance.edit": table(FOLLOWERS),
     "attendance.closing": table(FOLLOWERS),
     "attendance.update": table(FOLLOWERS),
     "attendance.close": table(FOLLOWERS),
-    "attendance.list": table(ALL, TRUST_WIDE),
+    "attendance.list": table(ALL_STAFF, TRUST_WIDE),
     "cmd:digest": own_only(frozenset({"trust_lead", "head"})),
     "cmd:digest_report": own_only(LEAD),
     "digest.page": own_only(LEAD),
@@ -165,6 +186,7 @@ def ids(kind: str) -> Callable[[World, str], dict[str, Any]]:
             "summary_id": found.summaries,
             "concern_id": found.concerns,
             "action_id": found.actions,
+            "visit_id": found.visits,
         }[kind][school]
         return {kind: value}
 
@@ -228,7 +250,10 @@ PROBES: dict[str, Probe] = {
     ),
     "cmd:category": Probe(typed("category"), category_words),
     "cmd:categorise": Probe(typed("categorise"), words("Record a categorisation")),
+    "cmd:review": Probe(typed("review"), school_words("Standards review\n{school}")),
     "cmd:visit": Probe(typed("visit"), school_words("Note of visit")),
+    "cmd:prep_visit": Probe(typed("prep visit"), school_words("Prep pack: {school}")),
+    "prep.start": Probe(ids("school_id"), school_words("Prep pack: {school}")),
     "cmd:actions": Probe(typed("my actions"), school_words("Open actions: {school}")),
     "cmd:qa": Probe(lambda w, s: "submit qa", words("QA summary: Autumn term")),
     "cmd:qa_status": Probe(
@@ -253,6 +278,7 @@ PROBES: dict[str, Probe] = {
     "coaching.edit": Probe(ids("session_id"), words("Edit coaching session")),
     "coaching.view": Probe(ids("session_id"), words("Coaching session")),
     "category.show": Probe(ids("school_id"), category_words),
+    "category.history": Probe(ids("school_id"), school_words("{school}: category history")),
     "categorise.start": Probe(ids("school_id"), words("Record a categorisation")),
     "categorise.save": Probe(
         form(categorise_form),
@@ -260,8 +286,16 @@ PROBES: dict[str, Probe] = {
         writes="school_categorisation",
         refusal="Choose a school of your trust.",
     ),
+    "review.start": Probe(ids("school_id"), school_words("Standards review\n{school}")),
+    "review.save": Probe(
+        form(review_form), words("Standards review recorded"), writes="standards_review"
+    ),
     "visit.start": Probe(ids("school_id"), school_words("Note of visit")),
     "visit.save": Probe(form(visit_form), words("Note of visit saved"), writes="visit"),
+    "cmd:visits": Probe(typed("visits"), school_words("Notes of visit: {school}")),
+    "visit.notes": Probe(ids("school_id"), school_words("Notes of visit: {school}")),
+    # The seeded note's strengths, in full.
+    "visit.show": Probe(ids("visit_id"), words("ALPHA strengths")),
     "actions.show": Probe(ids("school_id"), school_words("Open actions: {school}")),
     "actions.update": Probe(form(action_update), words("Updated:"), writes="school_action"),
     "actions.done": Probe(ids("action_id"), words("Marked done"), writes="school_action"),
@@ -302,6 +336,7 @@ PROBES: dict[str, Probe] = {
 ORDER = [k for k in PROBES if PROBES[k].writes is None] + [
     "coaching.save",
     "categorise.save",
+    "review.save",
     "visit.save",
     "qa.save",
     "attendance.save",

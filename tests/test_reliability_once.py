@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from storage.attendance.concerns import ConcernDetails, raise_concern
+from storage.categories import school_category
 from storage.models import SchoolAction
 from storage.visits import record_visit
 from tests.reliability import (
@@ -39,6 +40,7 @@ from tests.reliability import (
     form_id,
     invoke,
     qa_form,
+    review_form,
     served,
     update_form,
     visit_form,
@@ -142,6 +144,18 @@ async def _ready(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
+async def _review_changing_the_category(world: World) -> dict[str, Any]:
+    """A review that moves school one to a category it is not in now: the review, the
+    categorisation it makes and the head's card, each once."""
+    async with world.sessions() as session:
+        standing = await school_category(
+            session, trust_id=world.a.trust_id, school_id=world.a.schools["one"]
+        )
+    now = standing.current.category_name if standing else None
+    new = "recovery" if now != "Recovery" else "reinforcement"
+    return review_form(world.a, outcome=f"to:{new}")
+
+
 def _visit(world: World) -> dict[str, Any]:
     data = visit_form(world.a)
     return {k: v for k, v in data.items() if not k.startswith("rag_")}
@@ -190,8 +204,8 @@ FORM_VERBS: dict[str, FormVerb] = {
     "visit.save": FormVerb(
         "sia",
         lambda w: _ready(_visit(w)),
-        # Its two next steps are two actions (owned by nobody yet: no notice).
-        {"visit": 1, "school_action": 2},
+        # Its two next steps are two actions, and the head is sent the note (once).
+        {"visit": 1, "school_action": 2, "delivery": 1},
         "Note of visit saved",
         ("Note of visit saved",),
     ),
@@ -202,15 +216,24 @@ FORM_VERBS: dict[str, FormVerb] = {
         "Categorisation recorded",
         ("Categorisation recorded",),
     ),
+    "review.save": FormVerb(
+        "trust_lead",
+        _review_changing_the_category,
+        # The review, its new categorisation, and the head told.
+        {"standards_review": 1, "school_categorisation": 1, "delivery": 1},
+        "Standards review recorded",
+        ("Standards review recorded",),
+    ),
+    # The school's adviser rates it (only advisers and trust leads rate, issue 15).
     "actions.update": FormVerb(
-        "head", _action_update, {"action_event": 1}, "Updated:", ("Nothing to change.",)
+        "sia", _action_update, {"action_event": 1}, "Updated:", ("Nothing to change.",)
     ),
     "actions.done": FormVerb(
         "head",
         _action_done,
         {"action_event": 1},
         "Marked done",
-        ("That action was already closed.",),
+        ("That action was already marked done.",),
     ),
 }
 

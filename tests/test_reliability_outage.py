@@ -29,6 +29,7 @@ from tests.reliability import (
     concern_form,
     invoke,
     qa_form,
+    review_form,
     served,
     visit_form,
 )
@@ -47,6 +48,7 @@ FORMS: list[tuple[str, str, Callable[[World], dict[str, Any]], str, str]] = [
         "school_categorisation",
         "recorded",
     ),
+    ("review.save", "trust_lead", lambda w: review_form(w.a), "standards_review", "recorded"),
 ]
 
 

@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.cli import main as waypoint_cli
 from bot.scheduled.digests import compose_week
 from bot.scheduled.qa_reminders import send_qa_reminders
+from bot.scheduled.reviews import queue_review_reminders
 from storage.models import AttendanceConcern, CoachingSession, QaSummary, SchoolAction
 from tests.reliability import (
     AAD,
@@ -41,6 +42,7 @@ from tests.reliability import (
     concern_form,
     everything_logged,
     qa_form,
+    review_form,
     served,
     unhandled,
     update_form,
@@ -63,6 +65,8 @@ TYPED = {
     "close_note": "Privacy probe closing note: back to full attendance",
     "attendees": "Privacy probe attendees: CEO and chair",
     "rationale": "Privacy probe rationale: outcomes rising",
+    "review_attendees": "Privacy probe review attendees: trustee Jo Bloggs",
+    "review_notes": "Privacy probe review notes: maths still weak",
     "focus": "Privacy probe visit focus: reading fluency",
     "visit_strengths": "Privacy probe visit strengths: calm corridors",
     "risks": "Privacy probe visit risks: staffing",
@@ -205,6 +209,20 @@ async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -
     )
     expect(await world.say("category oakfield", "sia"), "Oakfield Primary\nReinforcement")
 
+    # St Mary's (Recovery) is due its termly review: the trust leads are reminded; the
+    # review changes its category (its head is told).
+    run = await queue_review_reminders(world.sessions, trust_id=a.trust_id, today=TODAY, now=NOW)
+    assert run.queued == 1, run
+    expect(await world.say("review st marys", "trust_lead"), "Standards review\nSt Mary's")
+    review = review_form(
+        a,
+        school="two",
+        attendees=TYPED["review_attendees"],
+        notes=TYPED["review_notes"],
+        outcome="to:repair",
+    )
+    expect(await world.execute("review.save", review, "trust_lead"), "Standards review recorded")
+
     # A note of visit; its action worked by the head.
     expect(await world.say("visit oakfield primary", "sia"), "Note of visit\nOakfield Primary")
     visit = visit_form(
@@ -219,13 +237,16 @@ async def every_job(world: World, url: str, database_url: str, tmp_path: Path) -
     expect(await world.say("my actions", "head"), "Your open actions")
     expect(
         await world.execute(
-            "actions.update", {"action_id": action.id, f"rag_{action.id}": "green"}, "head"
+            # The rating is the adviser's (issue 15).
+            "actions.update",
+            {"action_id": action.id, f"rag_{action.id}": "green"},
+            "sia",
         ),
         "Updated: Privacy probe next step",
     )
     expect(
         await world.execute("actions.done", {"action_id": action.id}, "head"),
-        "Marked done: Privacy probe next step",
+        "Marked done, awaiting the adviser's rating: Privacy probe next step",
     )
     expect(
         await world.say("overdue actions", "trust_lead"),

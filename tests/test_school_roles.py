@@ -271,7 +271,7 @@ async def test_head_at_one_school_lists_and_changes_only_that_schools_actions(
     ]
 
     done = shown_in(await world.execute("actions.done", {"action_id": world.actions["A"]}, DUAL))
-    assert "Marked done: Action at Oakfield Primary" in done
+    assert "Marked done, awaiting the adviser's rating: Action at Oakfield Primary" in done
     assert await world.action("A") == ("done", None)
 
 

@@ -31,6 +31,8 @@ from tests.support import (
 )
 
 SETTINGS = Settings(_env_file=None)
+# A day of the academic year of the visits tests/improvement.py seeds (15 September 2025).
+IN_2025_26 = datetime(2026, 1, 20, 10, tzinfo=UTC)
 
 
 def note(card: dict[str, Any], **inputs: str) -> dict[str, Any]:
@@ -131,7 +133,8 @@ async def test_ratings_at_the_next_visit_are_stored_with_their_history(
     [elsewhere] = await add_actions(
         sessions, seeded, "100002", ["St Mary's plan"], due_on=date(2025, 11, 1)
     )
-    async with serve(engine, sessions, settings=SETTINGS) as world:
+    # In 2025-26, the year of the first visit: the form numbers the next visit 2.
+    async with serve(engine, sessions, settings=SETTINGS, now=IN_2025_26) as world:
         form = only_card(await world.say("note of visit oakfield", SIA))
         assert find(form, id="number")[0]["value"] == 2
         assert {
@@ -227,7 +230,7 @@ async def test_a_visit_number_already_used_is_refused_under_the_field(
         form = only_card(await world.say("visit", SIA))
         values = note(form, number="1", visited_on="2025-10-01", focus="Maths", next_steps="Two")
         again = only_card(await world.submit(values, SIA))
-    assert "Visit 1 is recorded already; give the next number." in card_text(again)
+    assert "Visit 1 of 2025-26 is recorded already; give the next number." in card_text(again)
     assert len(await actions_of(sessions, 1)) == 1
     try:
         async with sessions.begin() as session:
@@ -250,7 +253,7 @@ async def test_a_visit_number_already_used_is_refused_under_the_field(
                 at=datetime(2025, 10, 1, tzinfo=UTC),
             )
     except VisitNumberTaken as taken:
-        assert taken.number == 1
+        assert (taken.number, taken.academic_year) == (1, "2025-26")
     else:
         raise AssertionError("a second visit 1 was stored")
 

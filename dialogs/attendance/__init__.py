@@ -18,6 +18,7 @@ from dialogs.attendance.lists import list_concerns, list_school
 from dialogs.attendance.raising import open_form, save
 from dialogs.attendance.verbs import AttendanceVerb
 from dialogs.registry import Registry
+from storage.models import STAFF_ROLES
 
 
 def register(registry: Registry) -> None:
@@ -34,6 +35,7 @@ def register(registry: Registry) -> None:
         ),
         private=True,
         example="raise concern",
+        roles=STAFF_ROLES,
     )(open_form)
     registry.command(
         "attendance_concerns",
@@ -42,11 +44,12 @@ def register(registry: Registry) -> None:
         phrases=("concerns", "attendance concerns", "open concerns"),
         private=True,
         example="concerns [school]",
+        roles=STAFF_ROLES,
     )(list_concerns)
-    registry.verb(AttendanceVerb.save, private=True)(save)
-    registry.verb(AttendanceVerb.open, private=True)(open_concern)
-    registry.verb(AttendanceVerb.edit, private=True)(edit)
-    registry.verb(AttendanceVerb.update, private=True)(update)
-    registry.verb(AttendanceVerb.closing, private=True)(closing)
-    registry.verb(AttendanceVerb.close, private=True)(close)
-    registry.verb(AttendanceVerb.list, private=True)(list_school)
+    registry.verb(AttendanceVerb.save, private=True, roles=STAFF_ROLES)(save)
+    registry.verb(AttendanceVerb.open, private=True, roles=STAFF_ROLES)(open_concern)
+    registry.verb(AttendanceVerb.edit, private=True, roles=STAFF_ROLES)(edit)
+    registry.verb(AttendanceVerb.update, private=True, roles=STAFF_ROLES)(update)
+    registry.verb(AttendanceVerb.closing, private=True, roles=STAFF_ROLES)(closing)
+    registry.verb(AttendanceVerb.close, private=True, roles=STAFF_ROLES)(close)
+    registry.verb(AttendanceVerb.list, private=True, roles=STAFF_ROLES)(list_school)

@@ -19,7 +19,7 @@ from storage.attendance.queries import ConcernLine, open_concerns
 from storage.attendance.rules import CONCERN_TYPES, STAGES, VULNERABLE_GROUPS, YEAR_GROUPS
 from storage.audit import record_event, record_refusal
 from storage.directory import schools_of
-from storage.models import School
+from storage.models import STAFF_ROLES, School
 
 # A list card stays well under Teams' size limit; the rest wait their turn.
 LIST_LIMIT = 30
@@ -39,7 +39,8 @@ async def list_concerns(turn: Turn) -> Reply:
     if followed is None or followed:
         return await _list(turn, followed, title=_list_title(turn, followed))
     async with turn.sessions() as session:
-        reach = await schools_of(session, actor)
+        # Counts are for a school's staff: a governor's school is not one of theirs.
+        reach = await schools_of(session, actor, roles=STAFF_ROLES)
     if not reach:
         return Reply(text="Waypoint doesn't link you to a school yet; your trust admin can.")
     scope = None if actor.trust_wide else [s.id for s in reach]
@@ -60,7 +61,7 @@ async def _for_school(turn: Turn, school: School) -> Reply:
     actor = turn.actor
     if may_follow(actor, school.id):
         return await _list(turn, [school.id], title=f"Open attendance concerns: {school.name}")
-    if actor.reaches_school(school.id):
+    if actor.has_role_at(school.id, STAFF_ROLES):
         return await _counts(turn, [school.id], name=school.name)
     async with turn.sessions.begin() as session:
         await record_refusal(

@@ -12,6 +12,7 @@ from dialogs.coaching.mine import my_coaching, view
 from dialogs.coaching.session_form import edit, open_form, save
 from dialogs.coaching.verbs import CoachingVerb
 from dialogs.registry import Registry
+from storage.models import STAFF_ROLES
 
 
 def register(registry: Registry) -> None:
@@ -30,6 +31,7 @@ def register(registry: Registry) -> None:
         summary="Your recent sessions, who is due one, your current action step",
         phrases=("my coaching", "my sessions", "my action step"),
         private=True,
+        roles=STAFF_ROLES,
     )(my_coaching)
     registry.command(
         "coaching_coverage",
@@ -43,4 +45,4 @@ def register(registry: Registry) -> None:
     registry.verb(CoachingVerb.school, private=True, roles=LOGGERS)(open_form)
     registry.verb(CoachingVerb.save, private=True, roles=LOGGERS)(save)
     registry.verb(CoachingVerb.edit, private=True, roles=LOGGERS)(edit)
-    registry.verb(CoachingVerb.view, private=True)(view)
+    registry.verb(CoachingVerb.view, private=True, roles=STAFF_ROLES)(view)

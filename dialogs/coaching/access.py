@@ -9,7 +9,8 @@ from storage.engine import AsyncSession
 from storage.models import CoachingSession, Role
 
 LOGGERS = COACHING_LOGGERS
-COVERAGE_READERS = frozenset({Role.head, Role.trust_lead})
+# Heads, advisers (their schools) and trust leads: counts and strands, never content.
+COVERAGE_READERS = frozenset({Role.head, Role.sia, Role.trust_lead})
 
 EDIT_REFUSAL = (
     "You don't have access to change that session: a session can be changed only "

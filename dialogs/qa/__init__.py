@@ -11,6 +11,7 @@ from dialogs.qa.summary import show
 from dialogs.qa.summary_form import open_for, open_form, save
 from dialogs.qa.verbs import QaVerb
 from dialogs.registry import Registry
+from storage.models import STAFF_ROLES
 
 
 def register(registry: Registry) -> None:
@@ -34,7 +35,7 @@ def register(registry: Registry) -> None:
     )(status)
     registry.verb(QaVerb.open, private=True, roles=SUBMITTERS)(open_for)
     registry.verb(QaVerb.save, private=True, roles=SUBMITTERS)(save)
-    registry.verb(QaVerb.show, private=True)(show)
+    registry.verb(QaVerb.show, private=True, roles=STAFF_ROLES)(show)
     registry.verb(QaVerb.status, private=True, roles=STATUS_READERS)(status_of_school)
     # Previous / Next on a many-school card: the same readers as the command.
     registry.verb(QaVerb.status_page, private=True, roles=STATUS_READERS)(status_page)

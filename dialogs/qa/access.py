@@ -9,10 +9,12 @@ from storage.models import QaSummary, Role
 from storage.schools import school_in_trust
 
 SUBMITTERS = frozenset({Role.subject_lead})
-# Who reads a school's summaries and status: its head, and trust leads.
-SCHOOL_READERS = frozenset({Role.head, Role.trust_lead})
-# Heads (their school) and trust leads (any) read status; a subject lead their own.
-STATUS_READERS = frozenset({Role.head, Role.trust_lead, Role.subject_lead})
+# Who reads a school's summaries and status: its head, its adviser (seed 002: "SI Team
+# have access to school data and would not expect data to be prepared for the
+# visit"), and trust leads.
+SCHOOL_READERS = frozenset({Role.head, Role.sia, Role.trust_lead})
+# They read status; a subject lead their own.
+STATUS_READERS = SCHOOL_READERS | {Role.subject_lead}
 
 NOT_YOURS = (
     "You don't have access to submit a QA summary for that subject and school: "
@@ -21,7 +23,7 @@ NOT_YOURS = (
 
 
 def may_read(actor: Actor, row: QaSummary) -> bool:
-    """The author, the head of the summary's school, trust leads."""
+    """The author, the school's head and adviser, trust leads."""
     if actor.trust_id != row.trust_id:
         return False
     return row.author_id == actor.person_id or actor.has_role_at(row.school_id, SCHOOL_READERS)

@@ -1,9 +1,9 @@
 """`qa status`: which subjects have submitted this term's QA summary, and which have not.
 
-Heads read the schools they head, trust leads every school, a subject lead their
-own subjects. A view of many schools (the whole trust, or a head of several)
-lists one line per school, a page of them per card, with the totals across every
-school in scope; one school is shown subject by subject.
+Heads read the schools they head, advisers the schools they advise, trust leads
+every school, a subject lead their own subjects. A view of many schools (the whole
+trust, or a head of several) lists one line per school, a page of them per card,
+with the totals across every school in scope; one school is shown subject by subject.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _requested_page(data: dict[str, Any]) -> int:
 # -- answering ---------------------------------------------------------------------
 
 
-async def _reported_term(session: AsyncSession, turn: Turn) -> tuple[Term, str] | Reply:
+async def reported_term(session: AsyncSession, turn: Turn) -> tuple[Term, str] | Reply:
     """The term status reports on (the open one, else the one whose window last
     closed) with a line about its window; else the answer to give instead."""
     period = await today_period(session, turn)
@@ -165,7 +165,7 @@ async def _school_status_checked(turn: Turn, school_id: int) -> Reply:
             await refused(session, actor, "qa.status", school_id=school_id)
         return Reply(
             text="You don't have access to that school's QA summaries: heads see their own "
-            "school, trust leads every school."
+            "school, advisers the schools they advise, trust leads every school."
         )
     return await _schools_status(turn, school_ids={school_id}, page=1)
 
@@ -174,7 +174,7 @@ async def _compliance(
     turn: Turn, school_ids: Collection[int] | None
 ) -> tuple[Term, str, list[SchoolCompliance]] | Reply:
     async with turn.sessions() as session:
-        reported = await _reported_term(session, turn)
+        reported = await reported_term(session, turn)
         if isinstance(reported, Reply):
             return reported
         term, note = reported
@@ -283,7 +283,7 @@ async def _my_status(turn: Turn) -> Reply:
     """A subject lead's own subjects: done or not, this term."""
     actor = turn.actor
     async with turn.sessions() as session:
-        reported = await _reported_term(session, turn)
+        reported = await reported_term(session, turn)
         if isinstance(reported, Reply):
             return reported
         term, note = reported

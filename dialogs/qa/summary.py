@@ -1,4 +1,4 @@
-"""One QA summary in full: for its author, its school's head and trust leads."""
+"""One QA summary in full: for its author, its school's head and adviser, and trust leads."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ async def show(turn: Turn) -> Reply:
             await refused(session, turn.actor, "qa.show", school_id=row.school_id if row else None)
             return Reply(
                 text="You don't have access to that QA summary: it is for its author, "
-                "the school's head and trust leads."
+                "the school's head and adviser, and trust leads."
             )
         school = await school_in_trust(session, trust_id=row.trust_id, school_id=row.school_id)
         author = await person_name(session, row.author_id)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.directory import Actor
-from storage.models import Person, PersonRole, Role, School
+from storage.models import STAFF_ROLES, Person, PersonRole, Role, School
 
 # Who follows a school's concerns: its own attendance leads and head.
 FOLLOWERS = frozenset({Role.attendance_lead, Role.head})
@@ -28,9 +28,15 @@ def may_follow(actor: Actor, school_id: int) -> bool:
 
 
 async def raisable_schools(session: AsyncSession, actor: Actor) -> list[School]:
+    """The schools where this person is on the staff (a governor of a school is not)."""
     query = select(School).where(School.trust_id == actor.trust_id).order_by(School.name)
     if not trust_level_attendance_lead(actor):
-        query = query.where(School.id.in_(actor.school_ids))
+        staff_at = [
+            school_id
+            for school_id, held in actor.school_roles.items()
+            if not held.isdisjoint(STAFF_ROLES)
+        ]
+        query = query.where(School.id.in_(staff_at))
     return list(await session.scalars(query))
 
 

@@ -17,6 +17,7 @@ from storage.models.conversations import BotStateItem, ConversationRef, Processe
 from storage.models.delivery import Delivery, DigestRun, SendThrottle
 from storage.models.directory import (
     EITHER_SCOPE_ROLES,
+    STAFF_ROLES,
     TRUST_WIDE_ROLES,
     Person,
     PersonRole,
@@ -33,11 +34,14 @@ from storage.models.improvement import (
     SchoolCategorisation,
     Visit,
 )
+from storage.models.programme import VisitEntitlement, VisitPlan
 from storage.models.qa import QaReminder, QaSummary, TermDate
+from storage.models.standards import StandardsReview
 
 __all__ = [
     "EITHER_SCOPE_ROLES",
     "NAMING",
+    "STAFF_ROLES",
     "TRUST_WIDE_ROLES",
     "ActionEvent",
     "AttendanceConcern",
@@ -64,9 +68,12 @@ __all__ = [
     "SchoolAction",
     "SchoolCategorisation",
     "SendThrottle",
+    "StandardsReview",
     "TermDate",
     "Trust",
     "UTCDateTime",
     "Visit",
+    "VisitEntitlement",
+    "VisitPlan",
     "utcnow",
 ]

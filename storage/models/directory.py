@@ -21,11 +21,20 @@ class Role(enum.StrEnum):
     sia = "sia"
     trust_lead = "trust_lead"
     admin = "admin"
+    # A member of a school's local governing body: reads the school's category,
+    # notes of visit and actions; nothing about pupils, coaching or QA content.
+    governor = "governor"
 
 
 # Roles held for the whole trust, never at one school: their holders reach every
 # school of their trust.
 TRUST_WIDE_ROLES = frozenset({Role.trust_lead, Role.admin})
+
+
+# Everyone who works in or for the trust's schools: every role but a governor's. A
+# command for staff (raising a concern, counts of concerns, one's own coaching) is
+# never a governor's, and a governor's school is not one where they are staff.
+STAFF_ROLES = frozenset(Role) - {Role.governor}
 
 
 # Roles held either at a school or for the whole trust: a trust-wide attendance lead
@@ -59,6 +68,9 @@ class Trust(Base):
     # Closed attendance concerns are kept for the academic year of closure plus this
     # many years, then anonymised (`waypoint retention apply`).
     attendance_retention_years: Mapped[int] = mapped_column(default=2, server_default="2")
+    # The term (1 = the year's first) that holds the annual standards meeting; none
+    # is the last term of the year (storage/standards.py).
+    standards_meeting_term: Mapped[int | None] = mapped_column()
 
 
 class School(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Date, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.models.base import Base, utcnow
@@ -47,6 +47,9 @@ class Category(Base):
     improvement_target: Mapped[str] = mapped_column(Text, default="")
     monitoring: Mapped[str] = mapped_column(Text, default="")
     needs_attention: Mapped[bool] = mapped_column(default=False)
+    # Schools in this category get a standards review every term, beside the annual
+    # standards meeting (the five-categories preset's Recovery and Repair).
+    termly_review: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     framework: Mapped[Framework] = relationship(back_populates="categories")
 
@@ -73,11 +76,16 @@ class SchoolCategorisation(Base):
 
 
 class Visit(Base):
-    """A school improvement adviser's note of visit."""
+    """A school improvement adviser's note of visit.
+
+    Visits are numbered from 1 in each academic year (the year of `visited_on`,
+    starting 1 September: storage.academic_calendar), against the trust's visit
+    programme (storage.models.programme).
+    """
 
     __tablename__ = "visit"
     __table_args__ = (
-        UniqueConstraint("school_id", "number"),
+        UniqueConstraint("school_id", "academic_year", "number"),
         UniqueConstraint("trust_id", "form_id"),
     )
 
@@ -87,6 +95,8 @@ class Visit(Base):
     adviser_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     number: Mapped[int] = mapped_column(Integer)
     visited_on: Mapped[date] = mapped_column(Date)
+    # "2026-27": the academic year of `visited_on`, in which `number` counts.
+    academic_year: Mapped[str] = mapped_column(String(7))
     focus: Mapped[str] = mapped_column(Text, default="")
     strengths: Mapped[str] = mapped_column(Text, default="")
     risks: Mapped[str] = mapped_column(Text, default="")
@@ -108,7 +118,8 @@ class SchoolAction(Base):
     description: Mapped[str] = mapped_column(Text)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     due_on: Mapped[date | None] = mapped_column(Date, index=True)
-    # open, done or dropped.
+    # open; done (the school says so: awaiting the adviser's rating at the next visit);
+    # closed (rated after it was done); or dropped.
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     # The latest RAG rating (red, amber, green); its history is in action_event.
     rag: Mapped[str | None] = mapped_column(String(8))
@@ -117,7 +128,7 @@ class SchoolAction(Base):
 
 
 class ActionEvent(Base):
-    """Every RAG rating and status change of an action: who, when, what."""
+    """Every RAG rating, status change and progress note of an action: who, when, what."""
 
     __tablename__ = "action_event"
 
@@ -127,7 +138,9 @@ class ActionEvent(Base):
     )
     at: Mapped[datetime] = mapped_column(default=utcnow)
     by_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
-    # "rag" or "status".
+    # "rag", "status" or "note".
     kind: Mapped[str] = mapped_column(String(16))
     value: Mapped[str] = mapped_column(String(16))
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("visit.id", ondelete="SET NULL"))
+    # A progress note's text (kind "note"): how far the school has got.
+    note: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -94,17 +94,20 @@ async function head(page) {
   const cardsBefore = await page.locator(".ac-adaptiveCard").count();
   say(`saw ${first}`);
   await list.getByRole("button", { name: "Mark done" }).first().click();
-  const refreshed = card(page, `Marked done: ${first}`);
+  const refreshed = card(page, `Marked done, awaiting the adviser's rating: ${first}`);
   await refreshed.waitFor({ timeout: STEP_TIMEOUT });
-  // Refreshed in place (Action.Execute): no new card, and the action is gone from it.
+  // Refreshed in place (Action.Execute): no new card. Done, the action waits for the
+  // adviser's rating: still listed, marked so, with one "Mark done" button left (the
+  // other action's).
   const cardsAfter = await page.locator(".ac-adaptiveCard").count();
   if (cardsAfter !== cardsBefore) {
     throw new Error(`expected the card to refresh in place: ${cardsBefore} cards, now ${cardsAfter}`);
   }
-  const stillListed = await refreshed.locator(".ac-textBlock", { hasText: new RegExp(`^${first}$`) }).count();
-  if (stillListed !== 0) throw new Error("the action marked done is still listed");
+  await refreshed.getByText("Done, awaiting the adviser's rating").first().waitFor({ timeout: STEP_TIMEOUT });
+  const markDone = await refreshed.getByRole("button", { name: "Mark done" }).count();
+  if (markDone !== 1) throw new Error(`expected one "Mark done" left, found ${markDone}`);
   await refreshed.getByText("Share the attendance plan with governors").waitFor({ timeout: STEP_TIMEOUT });
-  say("saw the card refresh: marked done, one action left");
+  say("saw the card refresh: marked done, awaiting the adviser's rating");
 }
 
 const scenarios = { adviser, coach, head };
