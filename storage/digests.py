@@ -10,35 +10,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.academic_calendar import QaOpen
+from storage.academic_calendar import QaOpen, academic_year_of, year_label
 from storage.attendance.counts import attendance_counts
+from storage.attention import Reason, Signals, reasons, severity
 from storage.categories import current_categorisations, framework_categories
 from storage.coaching.coverage import coaching_coverage
+from storage.digest_changes import Changes, changes_since
 from storage.models import (
-    ActionEvent,
     AttendanceConcern,
-    CoachingSession,
     Delivery,
     Person,
     PersonRole,
-    QaSummary,
     Role,
     School,
     SchoolAction,
-    SchoolCategorisation,
     Trust,
 )
-from storage.qa import compliance
+from storage.qa import compliance, latest_summaries
 from storage.targets import missed_targets
 from storage.terms import qa_period
 from storage.visit_programme import default_entitlement, entitlements
 from storage.visits import visit_year, visits_done_by_school
 
-# QA compliance below this share, in the last weeks of term, needs attention.
-QA_ATTENTION_SHARE = 0.8
 QA_LAST_WEEKS = timedelta(weeks=4)
 TRUST_DIGEST = "trust_digest"
 SCHOOL_DIGEST = "school_digest"
@@ -58,6 +54,9 @@ class SchoolPosition:
     qa_expected: int = 0
     qa_submitted: int = 0
     qa_missing: list[str] = field(default_factory=list)
+    # Subjects judged red in this term's QA round (the open window's term, else the
+    # latest round of this academic year).
+    qa_red: list[str] = field(default_factory=list)
     coached_2_weeks: int | None = None
     coached_6_weeks: int | None = None
     open_concerns: int = 0
@@ -69,24 +68,16 @@ class SchoolPosition:
     visits_entitled: int = 0
     # The improvement target's date passed unmet (storage/targets.py).
     target_missed: str | None = None
-    reasons: list[str] = field(default_factory=list)
+    # Why the school needs attention (storage/attention.py), the most severe first.
+    attention: list[Reason] = field(default_factory=list)
 
     @property
     def needs_attention(self) -> bool:
-        return bool(self.reasons)
+        return bool(self.attention)
 
-
-@dataclass
-class Changes:
-    """What happened since the last digest."""
-
-    since: datetime | None
-    recategorised: list[tuple[str, str]] = field(default_factory=list)
-    actions_done: int = 0
-    actions_new: int = 0
-    coaching_held: int = 0
-    qa_submitted: int = 0
-    concerns_raised: int = 0
+    @property
+    def reasons(self) -> list[str]:
+        return [reason.text for reason in self.attention]
 
 
 @dataclass
@@ -103,9 +94,16 @@ class TrustPosition:
     changes: Changes
 
     def attention_first(self) -> list[SchoolPosition]:
+        """Schools that need attention, the most severe first; then the rest by name."""
         return sorted(
             self.schools,
-            key=lambda s: (not s.needs_attention, -len(s.reasons), -(s.category_rank or 0), s.name),
+            key=lambda s: (
+                not s.needs_attention,
+                severity(s.attention) if s.needs_attention else (),
+                -(s.category_rank or 0) if s.needs_attention else 0,
+                -s.overdue_actions if s.needs_attention else 0,
+                s.name,
+            ),
         )
 
 
@@ -217,6 +215,19 @@ async def trust_position(
             position.qa_expected = len(school.expected)
             position.qa_submitted = school.submitted_count
             position.qa_missing = school.missing
+            position.qa_red = sorted(
+                subject for subject, line in school.submitted.items() if line.judgement == "red"
+            )
+    elif period_now.previous is not None and period_now.previous.term.academic_year == year_label(
+        academic_year_of(today)
+    ):
+        # Between windows, this year's latest round still stands: one statement.
+        latest = await latest_summaries(
+            session, trust_id=trust_id, term=period_now.previous.term, school_ids=ids
+        )
+        for (school_id, subject), summary in sorted(latest.items()):
+            if summary.judgement == "red" and school_id in positions:
+                positions[school_id].qa_red.append(subject)
 
     # Attendance: counts only.
     counts = await attendance_counts(session, trust_id=trust_id, school_ids=ids)
@@ -254,9 +265,20 @@ async def trust_position(
 
     target = trust.coaching_target_percent
     for position in positions.values():
-        position.reasons = _reasons(position, target=target, qa_in_last_weeks=qa_in_last_weeks)
+        position.attention = reasons(
+            Signals(
+                category=position.category,
+                category_needs_attention=position.category_needs_attention,
+                target_missed=position.target_missed,
+                overdue_actions=position.overdue_actions,
+                red_qa_subjects=tuple(position.qa_red),
+                new_severe=position.new_severe,
+                coached_6_weeks=position.coached_6_weeks,
+            ),
+            coaching_target=target,
+        )
 
-    changes = await _changes(session, trust_id=trust_id, school_ids=ids, since=since)
+    changes = await changes_since(session, trust_id=trust_id, school_ids=ids, since=since)
     return TrustPosition(
         trust_id=trust_id,
         trust_name=trust.name,
@@ -269,100 +291,6 @@ async def trust_position(
         distribution=distribution,
         changes=changes,
     )
-
-
-def _reasons(position: SchoolPosition, *, target: int, qa_in_last_weeks: bool) -> list[str]:
-    reasons: list[str] = []
-    if position.category_needs_attention and position.category:
-        reasons.append(position.category)
-    if position.target_missed:
-        reasons.append(position.target_missed)
-    if position.red_actions:
-        reasons.append(_count(position.red_actions, "red action"))
-    if position.overdue_actions:
-        reasons.append(_count(position.overdue_actions, "overdue action"))
-    if (
-        qa_in_last_weeks
-        and position.qa_expected
-        and position.qa_submitted < QA_ATTENTION_SHARE * position.qa_expected
-    ):
-        reasons.append(f"QA {position.qa_submitted}/{position.qa_expected}")
-    if position.coached_6_weeks is not None and position.coached_6_weeks < target:
-        reasons.append(f"coaching {position.coached_6_weeks}%")
-    if position.new_severe:
-        reasons.append(_count(position.new_severe, "new severe-absence concern"))
-    return reasons
-
-
-def _count(n: int, thing: str) -> str:
-    return f"{n} {thing}{'' if n == 1 else 's'}"
-
-
-async def _changes(
-    session: AsyncSession, *, trust_id: int, school_ids: list[int], since: datetime | None
-) -> Changes:
-    changes = Changes(since=since)
-    if since is None:
-        return changes
-    recategorised = await session.execute(
-        select(School.name, SchoolCategorisation.category_name)
-        .join(School, School.id == SchoolCategorisation.school_id)
-        .where(
-            SchoolCategorisation.trust_id == trust_id,
-            SchoolCategorisation.school_id.in_(school_ids),
-            SchoolCategorisation.recorded_at > since,
-        )
-        .order_by(SchoolCategorisation.recorded_at)
-    )
-    changes.recategorised = [(name, category) for name, category in recategorised]
-    in_scope = and_(SchoolAction.trust_id == trust_id, SchoolAction.school_id.in_(school_ids))
-    done = await session.scalar(
-        select(func.count(func.distinct(ActionEvent.action_id)))
-        .join(SchoolAction, SchoolAction.id == ActionEvent.action_id)
-        .where(
-            in_scope,
-            ActionEvent.kind == "status",
-            ActionEvent.value == "done",
-            ActionEvent.at > since,
-        )
-    )
-    new = await session.scalar(
-        select(func.count())
-        .select_from(SchoolAction)
-        .where(in_scope, SchoolAction.created_at > since)
-    )
-    held = await session.scalar(
-        select(func.count())
-        .select_from(CoachingSession)
-        .where(
-            CoachingSession.trust_id == trust_id,
-            CoachingSession.school_id.in_(school_ids),
-            CoachingSession.status == "held",
-            CoachingSession.created_at > since,
-        )
-    )
-    submitted = await session.scalar(
-        select(func.count())
-        .select_from(QaSummary)
-        .where(
-            QaSummary.trust_id == trust_id,
-            QaSummary.school_id.in_(school_ids),
-            QaSummary.submitted_at > since,
-        )
-    )
-    raised = await session.scalar(
-        select(func.count())
-        .select_from(AttendanceConcern)
-        .where(
-            AttendanceConcern.trust_id == trust_id,
-            AttendanceConcern.school_id.in_(school_ids),
-            AttendanceConcern.raised_at > since,
-        )
-    )
-    changes.actions_done, changes.actions_new = int(done or 0), int(new or 0)
-    changes.coaching_held, changes.qa_submitted = int(held or 0), int(submitted or 0)
-    changes.concerns_raised = int(raised or 0)
-    return changes
 
 
 # -- who receives them ------------------------------------------------------------

@@ -22,7 +22,7 @@ from dialogs.actions import ActionVerb
 from dialogs.attendance.verbs import AttendanceVerb
 from dialogs.category import CategoryVerb
 from dialogs.coaching.verbs import CoachingVerb
-from dialogs.digest import DigestVerb
+from dialogs.digest_cards import DigestVerb
 from dialogs.qa.verbs import QaVerb
 from dialogs.review import ReviewVerb
 from dialogs.visits.verbs import VisitVerb
@@ -543,23 +543,41 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {
             "verbs": DigestVerb,
             "title": "All schools — Waypoint Demo Trust",
-            "subtitle": "Page 2 of 8, schools that need attention first",
+            "subtitle": "Page 2 of 8 · 75 schools, 14 needing attention (listed first)",
             "schools": [
                 {
                     "name": "Oakfield Primary",
-                    "line": "Recovery · Recovery, 2 overdue actions · actions 4 (2 overdue) · "
-                    "visits 2/6",
+                    "reasons": "Recovery category · target date passed: 1 May 2026, not yet "
+                    "Reinforcement · 2 overdue actions",
+                    "line": "4 open actions · visits 2/6 · coached 55% in 6 weeks · QA 3/5",
                     "attention": True,
                 },
                 {
                     "name": "Brontë Academy",
-                    "line": "Refinement · actions 1 · visits 1/4 · coached 85% in 6 weeks · QA 6/6",
+                    "reasons": "",
+                    "line": "Refinement · 1 open action · visits 1/4 · coached 85% in 6 weeks "
+                    "· QA 6/6",
                     "attention": False,
                 },
             ],
             "previous": 1,
             "next": 3,
-        }
+        },
+        {
+            "verbs": DigestVerb,
+            "title": "All schools — Waypoint Demo Trust",
+            "subtitle": "Page 1 of 1 · 2 schools, none needing attention",
+            "schools": [
+                {
+                    "name": "Brontë Academy",
+                    "reasons": "",
+                    "line": "Excellence · 0 open actions · visits 1/4",
+                    "attention": False,
+                }
+            ],
+            "previous": None,
+            "next": None,
+        },
     ],
     "digest_report": [
         {
@@ -591,22 +609,49 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "verbs": DigestVerb,
             "title": "Weekly digest — Waypoint Demo Trust",
             "subtitle": "Week of Monday 7 December 2026 · 6 schools",
-            "distribution": [("Excellence", 1), ("Refinement", 2), ("Recovery", 1), ("Repair", 0)],
-            "distribution_text": "Schools by category: Excellence 1, Refinement 2, Recovery 1",
-            "attention_heading": "Needs attention (2)",
+            "chart": {
+                "bars": [
+                    {"name": "Excellence", "count": 1, "colour": "categoricalGreen"},
+                    {"name": "Refinement", "count": 2, "colour": "categoricalLightBlue"},
+                    {"name": "Reinforcement", "count": 1, "colour": "categoricalPurple"},
+                    {"name": "Recovery", "count": 1, "colour": "categoricalMarigold"},
+                    {"name": "Repair", "count": 1, "colour": "categoricalRed"},
+                ],
+            },
+            "attention_heading": "Needs attention (3)",
             "attention": [
                 {
-                    "name": "Oakfield Primary",
-                    "line": "Recovery · Recovery, 1 red action · actions 2 (1 overdue) · "
-                    "visits 3/6",
+                    "name": "Ysgol Gymraeg Llwyncelyn",
+                    "reasons": "Repair category · 3 overdue actions · 1 red QA judgement (History)",
+                    "line": "5 open actions · visits 2/6 · coached 70% in 6 weeks · QA 4/5",
                 },
-                {"name": "Ysgol Gymraeg Llwyncelyn", "line": "Refinement · coaching 40%"},
+                {
+                    "name": "Oakfield Primary",
+                    "reasons": "Recovery category · target date passed: 1 May 2026, not yet "
+                    "Reinforcement",
+                    "line": "2 open actions · visits 3/6 · coached 80% in 6 weeks",
+                },
+                {
+                    "name": "St Mary's C of E Primary",
+                    "reasons": "coaching 35% in 6 weeks (target 80%)",
+                    "line": "Refinement · 1 open action · visits 1/4 · QA 5/5",
+                },
             ],
-            "more_attention": "and 3 more: Show all schools",
+            "more_attention": None,
+            "others_heading": "Other schools (3)",
             "others": [
-                {"name": "Brontë Academy", "line": "Excellence · actions 0 · visits 1/4 · QA 6/6"}
+                {
+                    "name": "Brontë Academy",
+                    "reasons": "",
+                    "line": "Excellence · 0 open actions · visits 1/4 · coached 90% in 6 weeks",
+                },
+                {
+                    "name": "Riverside Primary",
+                    "reasons": "",
+                    "line": "Refinement · 2 open actions · visits 2/4 · coached 75% in 6 weeks",
+                },
             ],
-            "more_others": None,
+            "more_others": "and 1 more schools: Show all schools",
             "attendance": "7 open across the trust: 5 persistent absence, 1 severe absence.",
             "changes": [
                 "Riverside Primary is now Refinement",
@@ -1141,14 +1186,19 @@ TYPED: dict[str, tuple[Path, ...]] = {
     ),
     "coaching_saved": (("session", "*"),),
     "coaching_step": (("session", "action_step"), ("session", "coach"), ("session", "strand")),
-    "digest_page": (("schools", "*", "name"), ("schools", "*", "line")),
+    "digest_page": (
+        ("schools", "*", "name"),
+        ("schools", "*", "reasons"),
+        ("schools", "*", "line"),
+    ),
     "digest_report": (("not_reached", "*", 1),),
     "digest_school": (("title",), ("facts", "*", 1)),
     "digest_trust": (
         ("attention", "*", "name"),
+        ("attention", "*", "reasons"),
         ("others", "*", "name"),
         ("changes", "*"),
-        ("distribution_text",),
+        ("chart", "bars", "*", "name"),
     ),
     "help": (("title",),),
     "notice": (("title",), ("facts", "*", 1)),

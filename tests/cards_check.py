@@ -130,10 +130,11 @@ def schema_check(card: RenderedCard) -> list[str]:
 # -- Teams' own extensions ---------------------------------------------------------
 #
 # Neither the Adaptive Card schema nor the renderer knows the card's `msteams`
-# property or Teams' charts (`Chart.*`); they are checked here and removed before
-# the schema and renderer checks. The type-ahead choice set (`"style": "filtered"`,
-# Adaptive Cards 1.5 in Teams) is known to the renderer but missing from the
-# official schema-1.5.json: it is checked here and shown to the schema as "compact".
+# property or Teams' charts (`Chart.*`); they are checked here, and the schema and
+# renderer checks see each chart as its fallback element (or nothing). The
+# type-ahead choice set (`"style": "filtered"`, Adaptive Cards 1.5 in Teams) is known
+# to the renderer but missing from the official schema-1.5.json: it is checked here
+# and shown to the schema as "compact".
 
 CHART_TYPES = frozenset(
     {
@@ -194,12 +195,13 @@ def teams_extension_problems(card: dict[str, Any]) -> list[str]:
 
 
 def schema_view(card: dict[str, Any]) -> dict[str, Any]:
-    """The card as the schema knows it: no msteams, no charts, filtered shown as compact."""
+    """The card as the schema knows it: no msteams, charts as their fallbacks, filtered
+    shown as compact."""
     return _standard(card, filtered_as_compact=True)
 
 
 def renderer_view(card: dict[str, Any]) -> dict[str, Any]:
-    """The card as the JavaScript renderer knows it: no msteams, no charts."""
+    """The card as the JavaScript renderer knows it: no msteams, charts as their fallbacks."""
     return _standard(card, filtered_as_compact=False)
 
 
@@ -211,11 +213,16 @@ def _standard(card: dict[str, Any], *, filtered_as_compact: bool) -> dict[str, A
                 node = {**node, "style": "compact"}
             return {key: strip(value) for key, value in node.items()}
         if isinstance(node, list):
-            return [
-                strip(item)
-                for item in node
-                if not (isinstance(item, dict) and str(item.get("type", "")).startswith("Chart."))
-            ]
+            # A chart is shown as its fallback element, as a client without charts
+            # shows it (dropped if it has none), so that the fallback is checked too.
+            kept = []
+            for item in node:
+                if isinstance(item, dict) and str(item.get("type", "")).startswith("Chart."):
+                    item = item.get("fallback")
+                    if not isinstance(item, dict):
+                        continue
+                kept.append(strip(item))
+            return kept
         return node
 
     stripped: dict[str, Any] = strip({k: v for k, v in card.items() if k != "msteams"})

@@ -16,7 +16,7 @@ from bot.scheduled.digests import compose_week
 from bot.scheduler import digest_due, tick
 from bot.sender import OutboxSender
 from bot.settings import Settings
-from dialogs.digest import trust_digest_card
+from dialogs.digest_cards import trust_digest_card
 from storage.coaching.sessions import SessionDetails, record_coaching_session
 from storage.digests import trust_position
 from storage.frameworks import install_framework, load_preset

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from dialogs.digest import trust_digest_card
+from dialogs.digest_cards import trust_digest_card
 from dialogs.turn import Reply
 from storage.categories import record_categorisation
 from storage.digests import trust_position

@@ -13,7 +13,7 @@ from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
-from dialogs.digest import school_digest_card, school_line, trust_digest_card
+from dialogs.digest_cards import school_digest_card, school_line, trust_digest_card
 from dialogs.visits.note import note_of_visit_card
 from storage.actions import Rag, mark_action_done
 from storage.digests import trust_position

@@ -13,7 +13,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialogs.digest import school_digest_card, trust_digest_card
+from dialogs.digest_cards import school_digest_card, trust_digest_card
 from storage.digest_runs import claim_digest_run, record_queued
 from storage.digests import (
     SCHOOL_DIGEST,
