@@ -151,16 +151,17 @@ async def test_the_trust_position_is_right_on_a_seeded_trust(
         position = await trust_position(session, trust_id=seeded.trust_id, today=TODAY)
     schools = {s.name: s for s in position.schools}
     oakfield, st_marys = schools["Oakfield Primary"], schools["St Mary's C of E"]
+    # A red-rated action is in the school's figures, not a reason of its own.
     assert oakfield.reasons == [
-        "Recovery",
-        "1 red action",
+        "Recovery category",
         "1 overdue action",
         "1 new severe-absence concern",
     ]
     assert (oakfield.open_actions, oakfield.overdue_actions, oakfield.red_actions) == (2, 1, 1)
     assert (oakfield.coached_2_weeks, oakfield.coached_6_weeks) == (100, 100)
     assert (oakfield.open_concerns, oakfield.persistent, oakfield.severe) == (1, 1, 1)
-    assert st_marys.reasons == ["QA 0/1", "coaching 0%"]
+    # A QA summary still to come is not a reason; coaching well below the target is.
+    assert st_marys.reasons == ["coaching 0% in 6 weeks (target 80%)"]
     assert (st_marys.qa_expected, st_marys.qa_submitted, st_marys.qa_missing) == (1, 0, ["History"])
     assert st_marys.open_actions == 0
     assert position.qa_term == "Autumn term 2026-27" and position.qa_in_last_weeks
@@ -179,9 +180,10 @@ async def test_the_trust_digest_card_shows_counts_never_content(
     shown = card_text(card)
     assert "Needs attention (2)" in shown
     assert "1 open across the trust: 1 persistent absence, 1 severe absence." in shown
-    [donut] = [item for item in card["body"] if item["type"] == "Chart.Donut"]
-    assert {"legend": "Recovery", "value": 1} in donut["data"]
-    assert donut["fallback"]["type"] == "TextBlock" and "Recovery 1" in donut["fallback"]["text"]
+    [chart] = [item for item in card["body"] if item["type"] == "Chart.HorizontalBar"]
+    assert {"x": "Recovery", "y": 1, "color": "categoricalMarigold"} in chart["data"]
+    assert chart["fallback"]["type"] == "FactSet"
+    assert {"title": "Recovery", "value": "1"} in chart["fallback"]["facts"]
     for secret in (PUPIL, "Secret", "ehcp"):
         assert secret not in text
 

@@ -146,6 +146,7 @@ _VERB_ASKS: dict[str, Ask] = {
     "attendance.close": Ask("attendance_lead", data=close_form, shows=("closed",)),
     "attendance.list": Ask("attendance_lead", data=_names("school_id"), shows=("AL4821",)),
     "digest.page": Ask("trust_lead", data={"page": 1}, shows=("Oakfield",)),
+    "digest.show": Ask("trust_lead", data={}, shows=("Oakfield",)),
 }
 VERBS = {name: replace(ask, verb=name) for name, ask in _VERB_ASKS.items()}
 

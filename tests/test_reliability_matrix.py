@@ -151,6 +151,7 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "cmd:digest": own_only(frozenset({"trust_lead", "head"})),
     "cmd:digest_report": own_only(LEAD),
     "digest.page": own_only(LEAD),
+    "digest.show": own_only(LEAD),
 }
 # The target of each scope: (trust, school key).
 TARGET = {"own": ("A", "one"), "other_school": ("A", "two"), "other_trust": ("B", "one")}
@@ -331,6 +332,7 @@ PROBES: dict[str, Probe] = {
         lambda w, s: "digest report", words("No trust digest has been sent yet")
     ),
     "digest.page": Probe(lambda w, s: {"page": 1}, words(f"All schools — {TRUST_NAME}")),
+    "digest.show": Probe(lambda w, s: {}, words(f"Weekly digest — {TRUST_NAME}")),
 }
 # Writes that change what later requests find go last, closing last of all.
 ORDER = [k for k in PROBES if PROBES[k].writes is None] + [
