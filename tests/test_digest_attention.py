@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bot.settings import Settings
 from dialogs.digest_cards import CATEGORY_COLOURS, category_colours, trust_digest_card
 from storage.coaching.sessions import SessionDetails, record_coaching_session
 from storage.digests import trust_position
+from storage.engine import Sessions
 from storage.frameworks import install_framework, load_preset
 from storage.models import (
     Category,
@@ -111,7 +112,7 @@ async def _coach(
     )
 
 
-async def _trust(sessions: async_sessionmaker[AsyncSession]) -> Seeded:
+async def _trust(sessions: Sessions) -> Seeded:
     """Six schools, each in its own state:
 
     - Repair Academy: Repair, 2 overdue actions, Maths judged red this term;
@@ -174,7 +175,7 @@ def _blocks(card: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_the_attention_list_states_each_reason_once_most_severe_first(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
 ) -> None:
     seeded = await _trust(sessions)
     async with sessions() as session:
@@ -209,7 +210,7 @@ async def test_the_attention_list_states_each_reason_once_most_severe_first(
 
 
 async def test_a_red_judgement_stands_between_qa_windows_of_the_year(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
 ) -> None:
     seeded = await _trust(sessions)
     # 20 January: the autumn window closed on 8 January; the spring one is not open.
@@ -225,7 +226,7 @@ async def test_a_red_judgement_stands_between_qa_windows_of_the_year(
 
 @pytest.mark.parametrize("today", [TODAY, date(2027, 1, 20)])
 async def test_the_attention_list_takes_the_same_statements_however_many_schools(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession], today: date
+    engine: AsyncEngine, sessions: Sessions, today: date
 ) -> None:
     seeded = await _trust(sessions)
 
@@ -264,7 +265,7 @@ def test_every_category_has_a_colour_of_its_own() -> None:
 
 
 async def test_the_chart_names_every_category_with_a_text_fallback(
-    sessions: async_sessionmaker[AsyncSession],
+    sessions: Sessions,
 ) -> None:
     seeded = await _trust(sessions)
     async with sessions() as session:
@@ -297,7 +298,7 @@ def _press(card: dict[str, Any], title: str) -> dict[str, Any]:
 
 
 async def test_show_all_schools_pages_forward_and_back_and_returns_to_the_digest(
-    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded = await _trust(sessions)
     for n in range(17):  # 23 schools: pages of 10, 10 and 3

@@ -130,7 +130,9 @@ async def test_a_target_date_in_the_past_puts_the_school_on_the_digests_attentio
     assert schools["St Mary's C of E"].target_missed is None
     shown = card_text(trust_digest_card(position))
     attention = shown.partition("Needs attention")[2].partition("Attendance (open concerns")[0]
-    assert f"Oakfield Primary\nReinforcement · {reason}" in attention
+    # The reason first, stated once; then the school's figures (its category among them).
+    assert f"Oakfield Primary\n{reason} · " in attention
+    assert attention.count(reason) == 1 and "\nReinforcement · " in attention
     # On the date itself it has not passed yet.
     async with sessions() as session:
         earlier = await trust_position(session, trust_id=seeded.trust_id, today=DUE)
