@@ -82,13 +82,19 @@ class Job {
   }
 
   // One expanded choice set (radio buttons, or check boxes for several): every option
-  // named is ticked; the whole set counts as one field. An option's accessible name
-  // runs from the set's label to the option's own.
+  // named is ticked; the whole set counts as one field. A radio button is named by its
+  // option, in a group named by the set's label; a check box's name runs from the
+  // set's label to its option.
   async tick(form, label, optionNames) {
-    const role = optionNames.length > 1 ? "checkbox" : "radio";
+    const starts = new RegExp(`^${escaped(label)}(?!\\w)`);
     for (const option of optionNames) {
-      const name = new RegExp(`^${escaped(label)}\\b[\\s\\S]*\\b${escaped(option)}$`);
-      await form.locator.getByRole(role, { name }).check();
+      const box =
+        optionNames.length > 1
+          ? form.locator.getByRole("checkbox", {
+              name: new RegExp(`^${escaped(label)}(?!\\w)[\\s\\S]*\\b${escaped(option)}$`),
+            })
+          : form.locator.getByRole("radiogroup", { name: starts }).getByRole("radio", { name: option, exact: true });
+      await box.check();
     }
     this.field(form, `ticked ${optionNames.join(", ")} for ${label}`);
   }
