@@ -37,14 +37,15 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from storage.academic_calendar import QaOpen, QaSettings, Term, qa_period_on, qa_windows
 from storage.demo import DEMO_TENANT_ID
 from tests.official import NODE_MODULES, ROOT, TOOLS, missing_browser_tools, need
 
@@ -130,10 +131,10 @@ def terms_around(today: date) -> str:
     start = today.year if today.month >= 9 else today.year - 1
     first, last = date(start, 8, 1), date(start + 1, 8, 31)
     ends = [first + (last - first) * k // 6 for k in range(1, 7)]
-    starts = [first, *(end.fromordinal(end.toordinal() + 1) for end in ends[:-1])]
+    starts = [first, *(end + timedelta(days=1) for end in ends[:-1])]
+    year = f"{start}-{(start + 1) % 100:02d}"
     rows = [
-        f"{start}-{(start + 1) % 100:02d},Term {n},{a},{b}"
-        for n, (a, b) in enumerate(zip(starts, ends, strict=True), 1)
+        f"{year},Term {n},{a},{b}" for n, (a, b) in enumerate(zip(starts, ends, strict=True), 1)
     ]
     return "\n".join(["academic_year,term,starts,ends", *rows]) + "\n"
 
@@ -371,6 +372,48 @@ def test_the_playground_config_names_the_wanted_current_user(tmp_path: Path) -> 
         }
 
 
+def test_a_job_is_its_command_plus_one_card_or_the_check_says_why() -> None:
+    stdout = "\n".join(
+        [
+            '[coach] typed "log coaching"',
+            'EFFORT {"job": "Log a coaching session", "scenario": "coach", "messages": 1,'
+            ' "fields": 4, "buttons": 1, "cards": ["Log a coaching session"], "seconds": 2.5}',
+        ]
+    )
+    [good] = Effort.parse(stdout, "Priya Shah")
+    assert good.problems() == []
+    assert effort_table([good]).splitlines()[-1] == (
+        "| Log a coaching session | Priya Shah | 1 | 4 | 1 | 2.5 |"
+    )
+    chatty = replace(
+        good, messages=2, buttons=3, cards=("Choose a school", "Log a coaching session")
+    )
+    assert chatty.problems() == [
+        "Log a coaching session: 2 messages typed, not 1",
+        "Log a coaching session: interactions on 2 cards:"
+        " ('Choose a school', 'Log a coaching session')",
+        "Log a coaching session: 3 buttons pressed, not 1 (the card's submit)",
+    ]
+
+
+@pytest.mark.parametrize("today", [date(2026, 12, 2), date(2027, 8, 31), date(2027, 9, 1)])
+def test_the_e2e_terms_keep_a_qa_window_open_every_day_of_the_year(today: date) -> None:
+    lines = terms_around(today).splitlines()
+    assert lines[0] == "academic_year,term,starts,ends"
+    terms = [
+        Term(year, number, name, date.fromisoformat(starts), date.fromisoformat(ends))
+        for number, (year, name, starts, ends) in enumerate(
+            (line.split(",") for line in lines[1:]), 1
+        )
+    ]
+    windows = qa_windows(terms, QaSettings(weeks_before=8, weeks_after=8))
+    start = today.year if today.month >= 9 else today.year - 1
+    day = date(start, 9, 1)
+    while day <= date(start + 1, 8, 31):
+        assert isinstance(qa_period_on(windows, day), QaOpen), day
+        day += timedelta(days=1)
+
+
 def test_a_bad_playground_config_fails_with_the_reason_from_its_log(tmp_path: Path) -> None:
     _end_to_end()
     config = yaml.safe_load(PLAYGROUND_CONFIG.read_text(encoding="utf-8"))
@@ -394,17 +437,8 @@ def test_staff_jobs_in_the_agents_playground(tmp_path: Path) -> None:
     terms = tmp_path / "terms.csv"
     terms.write_text(terms_around(date.today()), encoding="utf-8")
     _cli(env, "terms", "set", str(terms), "--tenant-id", DEMO_TENANT_ID)
-    _cli(
-        env,
-        "qa",
-        "settings",
-        "--tenant-id",
-        DEMO_TENANT_ID,
-        "--weeks-before",
-        "8",
-        "--weeks-after",
-        "8",
-    )
+    weeks = ("--weeks-before", "8", "--weeks-after", "8")
+    _cli(env, "qa", "settings", "--tenant-id", DEMO_TENANT_ID, *weeks)
     timings["fresh demo store"] = time.monotonic() - started
 
     efforts: list[Effort] = []
@@ -440,13 +474,14 @@ def test_staff_jobs_in_the_agents_playground(tmp_path: Path) -> None:
         database,
         "select school.name, q.subject, q.judgement, q.evidence from qa_summary q"
         " join school on school.id = q.school_id join person on person.id = q.author_id"
-        " where person.display_name = 'Zoë Fairbairn'",
+        " where person.display_name = 'Zoë Fairbairn'"
+        " and q.strengths = 'Fluent recall of number facts in Years 3 and 4.'",
     ) == [("Oakfield Primary", "Mathematics", "amber", '["deep_dive", "book_look"]')]
     assert _stored(
         database,
         "select school.name, c.year_group, c.concern_type, c.stage, c.persistent_absence"
         " from attendance_concern c join school on school.id = c.school_id"
-        " where c.pupil_ref = '40213'",
+        " where c.pupil_ref = '77031'",
     ) == [("Oakfield Primary", "4", "persistent", "listen", 1)]
 
     # Every job is its command plus one card: one message, that card's fields, one button.

@@ -226,7 +226,7 @@ async function teacher(page) {
     c.getByLabel("Pupil reference (MIS id or initials, not a name)"),
   );
   await job.choose(form, "School", "Oakfield Primary");
-  await job.fill(form, "Pupil reference (MIS id or initials, not a name)", "40213");
+  await job.fill(form, "Pupil reference (MIS id or initials, not a name)", "77031");
   await job.choose(form, "Year group", "Year 4");
   await job.fill(form, "Attendance this academic year (%)", "86.5");
   await job.fill(form, "Unauthorised absence sessions in the last 10 school weeks", "6");
