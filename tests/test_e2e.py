@@ -18,6 +18,8 @@ Staff effort: the driver counts every message typed, field filled and button pre
 (all go through its `Job` helper) and the seconds from the command to the confirmation,
 one `EFFORT {json}` line per job. The test prints the table (README "Staff effort") and
 holds every job to its command plus one card, and the coaching log to 60 seconds.
+The store gets six terms around today (`terms_around`) so that a QA window is open
+whatever the date: the subject lead's job never meets "no term is open".
 
 Run by `make e2e` (which sets WAYPOINT_E2E=1 and installs what it needs); skipped otherwise.
 """
