@@ -24,10 +24,11 @@ class Named:
 
 
 def named_coachee(coachees: list[Coachee], typed: str) -> Named:
-    words = fold(typed).split()
-    while words and words[0] in _LEAD_WORDS:
+    words = typed.split()
+    while words and fold(words[0]) in _LEAD_WORDS:
         words.pop(0)
-    query = " ".join(words)
+    shown = " ".join(words)
+    query = fold(shown)
     if not query:
         return Named(None, None)
 
@@ -37,7 +38,6 @@ def named_coachee(coachees: list[Coachee], typed: str) -> Named:
 
     scored = sorted(((score(c), c) for c in coachees), key=lambda pair: -pair[0])
     fits = [c for s, c in scored if s >= _CLOSE and s >= scored[0][0] - 5]
-    shown = " ".join(typed.split())
     if len(fits) == 1:
         return Named(fits[0], None)
     if fits:

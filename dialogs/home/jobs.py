@@ -3,6 +3,7 @@ the home card. Counts come from storage (a few statements for the whole card).""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass
 
@@ -156,6 +157,9 @@ class _Counts:
             if key == "category" and len(lines) == 1:
                 line = lines[0]
                 return f"{line.name}: {line.category or 'no category yet'}", False
+            if key == "category":
+                named = Counter(line.category or "no category yet" for line in lines)
+                return ", ".join(f"{n} {name}" for name, n in named.most_common()), False
             late = sum(1 for line in lines if line.overdue_actions)
             text = plural(len(lines), "school")
             if late:
