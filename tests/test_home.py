@@ -274,3 +274,17 @@ async def test_log_coaching_for_an_unknown_name_opens_the_form_unchosen(
     assert inputs(form)["coachee"].get("value") in ("", None)
     if line:
         assert line in card_text(form)
+
+
+async def test_in_a_shared_room_the_home_card_shows_the_jobs_without_counts(
+    sessions: Sessions,
+) -> None:
+    turns = await demo(sessions)
+    turn = await turns.turn(aad("Marcus Bell"))
+    turn.shared_room = True
+    command = turns.registry.get_command("help")
+    assert command is not None
+    rows = jobs(await command.handler(turn))
+    assert [title for title, _ in rows][:2] == ["Our actions", "Our category"]
+    # Each job says what it is for; nothing counted from the school's records.
+    assert not any(re.search(r"\d|overdue$", status) for _, status in rows), rows
