@@ -117,9 +117,7 @@ class _Counts:
         return self._lines
 
     def reach(self, roles: Collection[Role] | None = None) -> frozenset[int] | None:
-        if roles is None:
-            return None if self.actor.trust_wide else self.actor.school_ids
-        return self.actor.schools_where(roles)
+        return self.actor.schools_where(frozenset(Role) if roles is None else roles)
 
     async def status(self, key: str) -> tuple[str, bool] | None:
         actor, session, today = self.actor, self.session, self.turn.today

@@ -9,7 +9,7 @@ from dialogs.category import CategoryVerb
 from dialogs.home.jobs import plural
 from dialogs.turn import Reply, Turn
 from storage.home import SchoolLine, school_lines
-from storage.models import STAFF_ROLES
+from storage.models import STAFF_ROLES, Role
 
 
 def _line(school: SchoolLine, *, concerns: bool) -> str:
@@ -27,7 +27,9 @@ def _line(school: SchoolLine, *, concerns: bool) -> str:
 
 async def schools(turn: Turn) -> Reply:
     actor = turn.actor
-    reach = None if actor.trust_wide else actor.school_ids
+    # A role held for the whole trust (trust lead, admin, a trust's attendance lead)
+    # reaches every school; any other, the schools where it is held.
+    reach = actor.schools_where(frozenset(Role))
     async with turn.sessions() as session:
         lines = await school_lines(
             session, trust_id=actor.trust_id, school_ids=reach, today=turn.today
@@ -39,7 +41,7 @@ async def schools(turn: Turn) -> Reply:
     attention = [s for s in lines if s.overdue_actions]
     title = (
         f"{actor.trust_name}: {plural(len(lines), 'school')}"
-        if actor.trust_wide
+        if reach is None
         else ("Your school" if len(lines) == 1 else f"Your {len(lines)} schools")
     )
     intro = (
