@@ -19,10 +19,10 @@ from pydantic import ValidationError
 from bot.adapter import turn_is_authenticated
 from bot.identity import identify
 from bot.invokes import ExecuteValue, error_body, invoke_body
-from bot.rooms import PersonalChats, answer_in_room, store_down_reply
+from bot.rooms import PersonalChats, answer_in_room, in_shared_room, store_down_reply
 from cards.render import ADAPTIVE_CARD
-from dialogs.help import help_card
-from dialogs.matcher import Ambiguous, Matched, NotUnderstood
+from dialogs.home import choices_text, unmatched, welcome
+from dialogs.matcher import Ambiguous, Matched
 from dialogs.registry import Registry
 from dialogs.roles import ROLE_LABELS
 from dialogs.turn import Handler, Reply, Turn
@@ -149,29 +149,19 @@ class WaypointBot:
             await self._send(context, await self._run_command(context, actor, chosen, ""))
             return
         match = self.registry.match(text)
-        if isinstance(match, Matched):
-            reply = await self._run_command(context, actor, match.command.key, match.args)
-            await self._send(context, reply)
-        elif isinstance(match, Ambiguous):
+        if isinstance(match, Ambiguous):
             # A group chat shares its conversation state: the choice is the asker's.
             keys = [c.key for c in match.commands]
             await self._choices.set(context, {"person_id": actor.person_id, "keys": keys})
-            options = "\n".join(
-                f"{n}. {c.example} — {c.summary}" for n, c in enumerate(match.commands, 1)
-            )
-            await context.send_activity(
-                f"Did you mean one of these? Reply with its number.\n\n{options}"
-            )
+            await context.send_activity(choices_text(match.commands))
+            return
+        if isinstance(match, Matched):
+            reply = await self._run_command(context, actor, match.command.key, match.args)
         else:
-            await self._send(context, self._not_understood(actor, match))
-
-    def _not_understood(self, actor: Actor, match: NotUnderstood) -> Reply:
-        if match.suggestion is not None and match.suggestion.allowed(actor):
-            return Reply(
-                text=f"I didn't catch that. Did you mean “{match.suggestion.example}”? "
-                "Type help to see everything I can do."
-            )
-        return Reply(text="I didn't catch that. Type help to see what I can do for you.")
+            # Greetings, thanks, anything else: the home card or a confident "did you mean".
+            handler = unmatched(text, match)
+            reply = await self._answer(context, actor, handler, False, args="", data={})
+        await self._send(context, reply)
 
     async def _pending_choice(self, context: TurnContext, actor: Actor, text: str) -> str | None:
         stripped = text.strip()
@@ -278,7 +268,11 @@ class WaypointBot:
         # conversationUpdate): welcome once per install (see save_reference).
         if isinstance(who, Actor):
             if created:
-                await self._send(context, help_card(self.registry, who, welcome=True))
+                shared = in_shared_room(activity)
+                reply = await self._call(
+                    welcome, who, args="", data={}, refresh=False, shared=shared
+                )
+                await self._send(context, reply)
         elif created or trust_id is None:
             await context.send_activity(who.message)
 
@@ -340,19 +334,29 @@ class WaypointBot:
         *,
         args: str,
         data: dict[str, Any],
-        refresh: bool,
+        refresh: bool = False,
     ) -> Reply:
         """Run the handler, in the room or, for a private answer, in the person's own chat."""
+        shared = in_shared_room(context.activity)
         return await answer_in_room(
             context.activity,
             actor,
             self.notifier,
             private=private,
-            answer=lambda: self._call(handler, actor, args=args, data=data, refresh=refresh),
+            answer=lambda: self._call(
+                handler, actor, args=args, data=data, refresh=refresh, shared=shared
+            ),
         )
 
     async def _call(
-        self, handler: Handler, actor: Actor, *, args: str, data: dict[str, Any], refresh: bool
+        self,
+        handler: Handler,
+        actor: Actor,
+        *,
+        args: str,
+        data: dict[str, Any],
+        refresh: bool,
+        shared: bool,
     ) -> Reply:
         turn = Turn(
             actor=actor,
@@ -363,6 +367,7 @@ class WaypointBot:
             refresh=refresh,
             registry=self.registry,
             notifier=self.notifier,
+            shared_room=shared,
         )
         return await handler(turn)
 

@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 from dialogs import actions as actions_dialog
-from dialogs import attendance, category, coaching, digest, prep, profile, qa, review, visit, visits
-from dialogs import help as help_dialog
+from dialogs import (
+    attendance,
+    category,
+    coaching,
+    digest,
+    home,
+    prep,
+    profile,
+    qa,
+    review,
+    visit,
+    visits,
+)
 from dialogs.registry import Registry
 
 
 def build_registry() -> Registry:
     registry = Registry()
     for module in (
-        help_dialog,
+        home,
         profile,
         coaching,
         category,

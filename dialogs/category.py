@@ -234,7 +234,7 @@ async def categorise_form(turn: Turn, view: FormView) -> Reply:
 def register(registry: Registry) -> None:
     @registry.command(
         "category",
-        title="Our category",
+        title="Category",
         summary="A school's category, what it brings, and the last change",
         phrases=("category", "our category", "whats our category", "school category"),
         private=False,

@@ -33,7 +33,7 @@ def register(registry: Registry) -> None:
     registry.command(
         "digest",
         title="Digest",
-        summary="This week's digest: the trust's, or your school's",
+        summary="This week's digest: the trust's for trust leads, a school's for its head",
         phrases=("digest", "weekly digest", "show digest"),
         private=True,
         roles=frozenset({Role.trust_lead, Role.head}),

@@ -22,8 +22,11 @@ if TYPE_CHECKING:
 MATCH_THRESHOLD = 84
 # Two commands whose scores are this close are too close to choose between.
 AMBIGUITY_MARGIN = 4
-# Below the threshold but above this, "did you mean …?" is worth offering.
-SUGGEST_THRESHOLD = 60
+# Below the threshold, "did you mean …?" is offered only when the guess is confident:
+# at least this good, and this far ahead of the next command's score. A weaker guess
+# ("the weather is lovely today" is 60 from "my actions") gets the home card instead.
+SUGGEST_THRESHOLD = 72
+SUGGEST_MARGIN = 10
 
 # A message's text has no length limit, so the matcher reads only its start: a
 # command and its arguments fit well inside, and hostile text costs no more than this.
@@ -93,7 +96,9 @@ def best_match(commands: Iterable[Command], text: str) -> Match:
     scored.sort(key=lambda item: item[:3], reverse=True)
     top_score, top_words, _, top_command, top_args = scored[0]
     if top_score < MATCH_THRESHOLD:
-        return NotUnderstood(top_command if top_score >= SUGGEST_THRESHOLD else None)
+        runner_up = scored[1][0] if len(scored) > 1 else 0.0
+        confident = top_score >= SUGGEST_THRESHOLD and top_score - runner_up >= SUGGEST_MARGIN
+        return NotUnderstood(top_command if confident else None)
     rivals = [
         command
         for score, phrase_words, _, command, _ in scored[1:]

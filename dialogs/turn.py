@@ -67,6 +67,8 @@ class Turn:
     refresh: bool = False
     registry: Registry | None = None
     notifier: Notifier = field(default_factory=_NoNotifier)
+    # Asked in a group chat or channel, where others read the answer.
+    shared_room: bool = False
 
     @cached_property
     def zone(self) -> ZoneInfo:

@@ -662,26 +662,104 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "help": [
         {
-            "title": "What I can do for you, Marcus",
-            "intro": "Type one of these, or press its button. Small typos are fine.",
+            "title": "All commands",
+            "intro": "Type one of these (add a school's name where it helps), or press its button.",
             "commands": [
-                {
-                    "key": "help",
-                    "title": "Help",
-                    "summary": "What I can do for you",
-                    "example": "help",
-                },
                 {
                     "key": "actions",
                     "title": "My actions",
-                    "summary": "Open actions at your school",
+                    "summary": "Open actions, overdue first",
                     "example": "my actions",
                 },
                 {
                     "key": "category",
-                    "title": "Our category",
+                    "title": "Category",
                     "summary": "A school's category, what it brings, and the last change",
                     "example": "category oakfield",
+                },
+                {
+                    "key": "qa_status",
+                    "title": "QA status",
+                    "summary": "Which subjects have submitted this term's QA summary",
+                    "example": "qa status",
+                },
+            ],
+        }
+    ],
+    "home": [
+        {
+            "title": "What I can do for you, Marcus",
+            "intro": "Here is what needs doing now. Press a job, or type what you need.",
+            "jobs": [
+                {
+                    "key": "actions",
+                    "title": "Our actions",
+                    "status": "3 actions overdue",
+                    "attention": True,
+                },
+                {
+                    "key": "category",
+                    "title": "Our category",
+                    "status": "Oakfield Primary: Recovery",
+                    "attention": False,
+                },
+                {
+                    "key": "qa_status",
+                    "title": "QA status",
+                    "status": "4 of 6 submitted, 12 days left",
+                    "attention": True,
+                },
+                {
+                    "key": "coaching_coverage",
+                    "title": "Coaching coverage",
+                    "status": "2 teachers due a session",
+                    "attention": True,
+                },
+                {
+                    "key": "attendance_concerns",
+                    "title": "Attendance concerns",
+                    "status": "No open concerns",
+                    "attention": False,
+                },
+                {
+                    "key": "visits",
+                    "title": "Notes of visit",
+                    "status": "Notes of visit, newest first",
+                    "attention": False,
+                },
+            ],
+        },
+        {
+            "title": "Hello, Ada!",
+            "intro": "Type what you need, or see all commands.",
+            "jobs": [],
+        },
+    ],
+    "schools": [
+        {
+            "verbs": CategoryVerb,
+            "title": "Waypoint Demo Trust: 6 schools",
+            "intro": "2 schools with overdue actions, listed first.",
+            "schools": [
+                {
+                    "id": 2,
+                    "name": OAKFIELD,
+                    "line": "Recovery · 3 actions overdue · 2 open attendance concerns",
+                },
+                {
+                    "id": 6,
+                    "name": "Kingsbridge Secondary",
+                    "line": "Reinforcement · 1 action overdue",
+                },
+                {
+                    "id": 3,
+                    "name": "Brontë Academy",
+                    "line": "Excellence · no open actions",
+                },
+                {
+                    "id": 4,
+                    "name": "Ysgol Gymraeg Llwyncelyn",
+                    "line": "No category yet · 2 open actions, none overdue",
                 },
             ],
         }
@@ -1200,7 +1278,9 @@ TYPED: dict[str, tuple[Path, ...]] = {
         ("changes", "*"),
         ("chart", "bars", "*", "name"),
     ),
-    "help": (("title",),),
+    "help": (("title",), ("commands", "*", "summary")),
+    "home": (("title",), ("jobs", "*", "status")),
+    "schools": (("title",), ("schools", "*", "name"), ("schools", "*", "line")),
     "notice": (("title",), ("facts", "*", 1)),
     "prep_visit": (
         ("title",),

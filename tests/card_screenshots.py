@@ -21,7 +21,9 @@ from tests.official import TOOLS, missing_browser_tools
 
 # What a person meets first, in the order the README shows them.
 MAIN_CARDS = (
+    "home",
     "help",
+    "schools",
     "coaching_form",
     "coaching_saved",
     "actions",

@@ -34,7 +34,8 @@ from bot.settings import Settings
 from cards.markdown import markdown_fields, shown
 from cards.render import ADAPTIVE_CARD
 from dialogs.catalogue import build_registry
-from dialogs.matcher import Matched
+from dialogs.home import unmatched
+from dialogs.matcher import Matched, NotUnderstood
 from dialogs.registry import Registry
 from dialogs.turn import Reply, Turn
 from storage.conversations import save_reference
@@ -700,6 +701,16 @@ class Turns:
         match = self.registry.match(text)
         assert isinstance(match, Matched), f"{text!r} matched {match}"
         return await self.command(match.command.key, user, match.args)
+
+    async def message(self, text: str, user: str) -> Reply:
+        """What any typed message is answered, as the edge answers it: its command; or,
+        for a greeting, thanks or anything else, the home card (or a confident "did you
+        mean"). Two commands that fit equally are the edge's own question, not this."""
+        match = self.registry.match(text)
+        if isinstance(match, Matched):
+            return await self.command(match.command.key, user, match.args)
+        assert isinstance(match, NotUnderstood), f"{text!r} matched {match}"
+        return await unmatched(text, match)(await self.turn(user))
 
     async def verb(self, name: str, data: dict[str, Any], user: str) -> Reply:
         verb = self.registry.get_verb(name)

@@ -41,7 +41,8 @@ async def test_expect_replies_help_from_a_head_returns_the_help_card_in_the_body
     assert len(cards) == 1
     shown = card_text(cards[0])
     assert "What I can do for you, Hana" in shown
-    assert "help" in shown and "who am i" in shown
+    # The head's home: their jobs, what needs doing now, and the way to the rest.
+    assert "Our actions" in shown and "No actions overdue" in shown and "All commands" in shown
 
 
 async def test_help_is_forgiving_about_case_extra_words_and_typos(

@@ -137,6 +137,6 @@ async def test_a_governor_is_refused_everything_else_and_each_refusal_is_audited
     assert len(events) == len(refused)
     # Help offers a governor what they may use, and nothing of the rest.
     offered = card_text(help_card)
-    assert "Our category" in offered and "My actions" in offered
+    assert "Our category" in offered and "Our actions" in offered
     for command in ("Log coaching", "Raise a concern", "Attendance concerns", "QA status"):
         assert command not in offered

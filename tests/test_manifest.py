@@ -140,8 +140,9 @@ def test_private_commands_stay_out_of_channels_and_group_chats() -> None:
     lists = {e["scopes"][0]: e["commands"] for e in command_lists(build_registry())}
     for scope in ("team", "groupChat"):
         titles = {c["title"] for c in lists[scope]}
-        # Only the answers without private data: help, a school's category, coverage counts.
-        assert titles == {"help", "category", "coaching coverage"}, scope
+        # Only the answers without private data: help (the home card, without counts in
+        # a room), the list of commands, a school's category, coverage counts.
+        assert titles == {"help", "all commands", "category", "coaching coverage"}, scope
     assert {"log coaching", "my coaching", "submit qa", "concerns", "my actions"} <= {
         c["title"] for c in lists["personal"]
     }

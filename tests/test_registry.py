@@ -73,9 +73,12 @@ def test_nonsense_is_not_understood_and_near_misses_get_a_suggestion() -> None:
     registry = build_registry()
     assert registry.match("xyzzy") == NotUnderstood(None)
     assert registry.match("") == NotUnderstood(None)
-    near = registry.match("hello")
+    near = registry.match("what do you do")
     assert isinstance(near, NotUnderstood) and near.suggestion is not None
     assert near.suggestion.key == "help"
+    # A guess no better than others is no suggestion (the home card answers instead).
+    assert registry.match("the weather is lovely today") == NotUnderstood(None)
+    assert registry.match("hello") == NotUnderstood(None)
 
 
 def test_a_command_cannot_be_registered_twice() -> None:
@@ -105,7 +108,7 @@ def test_only_answers_without_private_data_are_declared_shareable() -> None:
     """Pinned: making an answer shareable is a decision to review, never a default."""
     registry = build_registry()
     shareable = {c.key for c in registry.commands() if not c.private}
-    assert shareable == {"help", "category", "coaching_coverage"}
+    assert shareable == {"help", "commands", "category", "coaching_coverage"}
     # The category's decisions are "shared with all governors and staff" (seed 002): its
     # history is no more private than the card that shows the decision in force.
     assert {v.name for v in registry.verbs() if not v.private} == {

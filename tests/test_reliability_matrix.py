@@ -102,6 +102,10 @@ def own_only(own: frozenset[str]) -> dict[str, frozenset[str]]:
 # categories and counts, but they record no school-improvement decisions.
 EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     "cmd:help": own_only(ALL),
+    "cmd:commands": own_only(ALL),
+    # The schools one works with, and nobody else's: a trust lead's and admin's are
+    # the trust's, anyone else's those where they hold a role.
+    "cmd:schools": own_only(ALL),
     "cmd:whoami": own_only(ALL),
     "cmd:log_coaching": own_only(LOGGERS),
     "cmd:my_coaching": own_only(ALL_STAFF),
@@ -241,6 +245,8 @@ def category_words(world: World, scope: str) -> tuple[str, ...]:
 
 PROBES: dict[str, Probe] = {
     "cmd:help": Probe(lambda w, s: "help", words("What I can do for you")),
+    "cmd:commands": Probe(lambda w, s: "all commands", words("All commands")),
+    "cmd:schools": Probe(lambda w, s: "list schools", words("Your school", "schools")),
     "cmd:whoami": Probe(lambda w, s: "who am i", words("This is what Waypoint knows about you")),
     "cmd:log_coaching": Probe(lambda w, s: "log coaching", words("Log a coaching session")),
     "cmd:my_coaching": Probe(

@@ -65,8 +65,16 @@ def register(registry: Registry) -> None:
     registry.command(
         "actions",
         title="My actions",
-        summary="Open actions at your school (trust leads: overdue across the trust)",
-        phrases=("my actions", "actions", "our actions", "overdue actions"),
+        summary="Open actions, overdue first (trust leads: overdue across the trust)",
+        phrases=(
+            "my actions",
+            "actions",
+            "our actions",
+            "overdue actions",
+            "overdue",
+            "what's overdue",
+            "what is overdue",
+        ),
         private=True,
         example="my actions",
         roles=READERS,

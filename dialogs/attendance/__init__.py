@@ -25,7 +25,7 @@ def register(registry: Registry) -> None:
     registry.command(
         "raise_concern",
         title="Raise a concern",
-        summary="Raise a pupil attendance concern with your school's attendance lead",
+        summary="Raise a pupil attendance concern with the school's attendance lead",
         phrases=(
             "raise concern",
             "raise a concern",

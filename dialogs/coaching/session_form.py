@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cards.render import render_card
 from dialogs.coaching.access import EDIT_REFUSAL, LOGGERS, editable, refused
+from dialogs.coaching.named import named_coachee
 from dialogs.coaching.verbs import CoachingVerb
 from dialogs.coaching.words import session_view
 from dialogs.forms import CardForm, FormView, Submission, iso_date, record_id
@@ -149,8 +150,11 @@ async def open_form(turn: Turn) -> Reply:
     if not context.coachees:
         where = "that school" if school_id else "your schools"
         return Reply(text=f"There are no teachers at {where} for me to list yet.")
-    view = SESSION_FORM.blank(held_on=turn.today.isoformat(), status=HELD)
-    return _form(turn, context, view, school_id=school_id)
+    # `log coaching for liam`: Liam chosen, if one teacher fits the name.
+    named = named_coachee(context.coachees, turn.args)
+    chosen = {"coachee": str(named.coachee.person_id)} if named.coachee else {}
+    view = SESSION_FORM.blank(held_on=turn.today.isoformat(), status=HELD, **chosen)
+    return _form(turn, context, view, school_id=school_id, note=named.note)
 
 
 def _school_choice(schools: list[tuple[int, str]]) -> Reply:
