@@ -26,8 +26,10 @@ class Cast:
     schools: dict[str, School]
 
     def day(self, ago: int) -> date:
-        """The day `ago` days before today (negative: after it)."""
-        return self.today - timedelta(days=ago)
+        """The school day `ago` days before today (negative: after it): a Saturday or
+        Sunday is taken back to the Friday before."""
+        day = self.today - timedelta(days=ago)
+        return day - timedelta(days=max(0, day.weekday() - 4))
 
     def at(self, ago: int, hour: int = 16) -> datetime:
         """A moment of that day, at `hour` on the school's clock, in UTC as stored."""

@@ -28,19 +28,19 @@ MEETING = "Headteacher, Chair of Governors, Director of Education, SIA"
 # moved up at a standards review this term (`REVIEWS`).
 CATEGORISATIONS = (
     (OAKFIELD, "reinforcement", 700, "Secure teaching; reading at KS2 needs reinforcing."),
-    (BRONTE, "excellence", 515, "Sustained strong outcomes; leads the hub's maths network."),
+    (BRONTE, "excellence", 518, "Sustained strong outcomes; leads the hub's maths network."),
     (RIVERSIDE, "reinforcement", 420, "Early reading not yet secure; new phonics scheme."),
-    (OAKFIELD, "recovery", 335, "Reading outcomes fell for a second year; leadership stretched."),
-    (ST_MARYS, "refinement", 150, "Strong outcomes; refine sequencing in the foundation subjects."),
-    (BRONTE, "excellence", 150, "Outcomes strong again; its staff support three schools."),
-    (LLWYNCELYN, "reinforcement", 150, "Secure teaching; attendance and writing need reinforcing."),
-    (KINGSBRIDGE, "reinforcement", 150, "New leadership team; behaviour systems still embedding."),
+    (OAKFIELD, "recovery", 336, "Reading outcomes fell for a second year; leadership stretched."),
+    (ST_MARYS, "refinement", 147, "Strong outcomes; refine sequencing in the foundation subjects."),
+    (BRONTE, "excellence", 147, "Outcomes strong again; its staff support three schools."),
+    (LLWYNCELYN, "reinforcement", 147, "Secure teaching; attendance and writing need reinforcing."),
+    (KINGSBRIDGE, "reinforcement", 147, "New leadership team; behaviour systems still embedding."),
 )
 # (URN, days ago held, new category key, notes).
 REVIEWS = (
     (
         RIVERSIDE,
-        40,
+        42,
         "refinement",
         "Good progress since the last review; early reading now secure across KS1.",
     ),

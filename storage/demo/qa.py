@@ -5,7 +5,7 @@ the one missing, so the demo subject lead has a summary to write. Written throug
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -103,7 +103,7 @@ async def submit_summaries(session: AsyncSession, cast: Cast) -> None:
         return
     last = min(cast.today, window.closes)
     for n, (urn, subject, lead, judgement, before, strengths, areas) in enumerate(SUMMARIES, 1):
-        day: date = max(window.opens, last - timedelta(days=before))
+        day: date = max(window.opens, cast.day((cast.today - last).days + before))
         await record_qa_summary(
             session,
             trust_id=cast.trust_id,

@@ -218,7 +218,7 @@ VISITS: dict[str, tuple[str, str, tuple[DemoVisit, ...]]] = {
                 ),
             ),
             DemoVisit(
-                25,
+                28,
                 "English now has weekly line management.",
                 "Behaviour routines are still not consistent in Year 9.",
                 -10,
