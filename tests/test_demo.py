@@ -27,6 +27,7 @@ from storage.demo import (
 )
 from storage.digests import trust_position
 from storage.directory import TrustExists, actor_for, add_trust, trust_by_tenant
+from storage.engine import Sessions
 from storage.models import (
     Base,
     Category,
@@ -40,8 +41,6 @@ from storage.models import (
     UTCDateTime,
 )
 from tests.support import Turns, card_text
-
-Sessions = async_sessionmaker[AsyncSession]
 
 ROOT = Path(__file__).resolve().parent.parent
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -408,7 +407,7 @@ async def snapshot(sessions: Sessions) -> dict[str, list[tuple[Any, ...]]]:
     found: dict[str, list[tuple[Any, ...]]] = {}
     async with sessions() as session:
         for table in Base.metadata.sorted_tables:
-            columns = [
+            columns: list[Any] = [
                 c
                 for c in table.columns
                 if not c.primary_key

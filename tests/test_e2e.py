@@ -10,7 +10,9 @@ Chromium the way a person would (tools/browser/playground.mjs):
 3. Marcus Bell (Oakfield's head) types `my actions`, marks one done, sees the card refresh.
 
 The Playground speaks as its configured current user, so it is started once per person
-with a generated config. Every process started here is stopped by its id.
+with the config `make playground ROLE=…` writes for that role (bot/cli/playground.py),
+on the demo store with its term of history (`waypoint demo`). Every process started
+here is stopped by its id.
 
 Run by `make e2e` (which sets WAYPOINT_E2E=1 and installs what it needs); skipped otherwise.
 """
@@ -35,12 +37,15 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.cli.playground import CONFIG_FILE
+from bot.cli.playground import playground_config as config_for
+from storage.demo import DEMO_USERS
+from storage.models import Role
 from tests.official import NODE_MODULES, ROOT, TOOLS, missing_browser_tools, need
 
 PLAYGROUND = NODE_MODULES / "@microsoft" / "m365agentsplayground" / "cli.js"
 DRIVER = TOOLS / "browser" / "playground.mjs"
 ARTIFACTS = ROOT / "build" / "e2e"
-PLAYGROUND_CONFIG = ROOT / ".m365agentsplayground.yml"
 START_TIMEOUT = 60.0
 # How long a Playground with a bad config takes to give up after opening its port.
 CONFIG_GRACE = 1.5
@@ -166,20 +171,11 @@ def _wait_healthy(port: int, process: subprocess.Popen[str], output: _Output) ->
     pytest.fail(f"Waypoint did not answer /healthz within {START_TIMEOUT:.0f}s:\n{output.text()}")
 
 
-def playground_config(directory: Path, current_user: str) -> Path:
-    """The committed Playground config with `current_user` (a name) as the current user.
-
-    The committed file stays as it is: the named user swaps places with the current one,
-    so the config still lists five users with unique ids, as the Playground needs.
-    """
-    config = yaml.safe_load(PLAYGROUND_CONFIG.read_text(encoding="utf-8"))
-    users: list[dict[str, Any]] = config["users"]
-    if config["currentUser"]["name"] != current_user:
-        index = next(i for i, user in enumerate(users) if user["name"] == current_user)
-        config["currentUser"], users[index] = users[index], config["currentUser"]
+def playground_config(directory: Path, role: Role) -> Path:
+    """The Playground config `make playground ROLE=role` writes, in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / ".m365agentsplayground.yml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path = directory / CONFIG_FILE
+    path.write_text(config_for(role), encoding="utf-8")
     return path
 
 
@@ -230,12 +226,11 @@ def _playground_failure(directory: Path, process: subprocess.Popen[str], output:
     )
 
 
-def _as(
-    person: str, scenario: str, bot_port: int, workdir: Path, timings: dict[str, float]
-) -> None:
+def _as(role: Role, scenario: str, bot_port: int, workdir: Path, timings: dict[str, float]) -> None:
     started = time.monotonic()
+    person = DEMO_USERS[role]
     directory = workdir / scenario
-    playground_config(directory, person)
+    playground_config(directory, role)
     with playground(directory, bot_port, name=f"the Playground as {person}") as url:
         driven = subprocess.run(
             ["node", str(DRIVER), url, scenario, str(ARTIFACTS)],
@@ -273,23 +268,15 @@ def _end_to_end() -> None:
 
 
 def test_the_playground_config_names_the_wanted_current_user(tmp_path: Path) -> None:
-    committed = yaml.safe_load(PLAYGROUND_CONFIG.read_text(encoding="utf-8"))
-    for person in ("Priya Shah", "Marcus Bell", committed["currentUser"]["name"]):
-        config = yaml.safe_load(playground_config(tmp_path / person, person).read_text("utf-8"))
-        people = [config["currentUser"], *config["users"]]
-        assert config["currentUser"]["name"] == person
-        assert sorted(p["id"] for p in people) == sorted(
-            p["id"] for p in [committed["currentUser"], *committed["users"]]
-        )
+    for role in (Role.sia, Role.coach, Role.head):
+        config = yaml.safe_load(playground_config(tmp_path / role, role).read_text("utf-8"))
+        assert config["currentUser"]["name"] == DEMO_USERS[role]
         assert len(config["users"]) == 5
-        assert {k: v for k, v in config.items() if k not in ("currentUser", "users")} == {
-            k: v for k, v in committed.items() if k not in ("currentUser", "users")
-        }
 
 
 def test_a_bad_playground_config_fails_with_the_reason_from_its_log(tmp_path: Path) -> None:
     _end_to_end()
-    config = yaml.safe_load(PLAYGROUND_CONFIG.read_text(encoding="utf-8"))
+    config = yaml.safe_load(config_for(Role.head))
     config["users"] = config["users"][:4]
     (tmp_path / ".m365agentsplayground.yml").write_text(yaml.safe_dump(config), "utf-8")
     with (
@@ -314,18 +301,18 @@ def test_adviser_coach_and_head_in_the_agents_playground(tmp_path: Path) -> None
     with _process(command, cwd=ROOT, env=env, name="Waypoint") as waypoint:
         output = _Output(waypoint)
         _wait_healthy(bot_port, waypoint, output)
-        for person, scenario in (
-            ("Nadia Okafor", "adviser"),
-            ("Priya Shah", "coach"),
-            ("Marcus Bell", "head"),
-        ):
-            _as(person, scenario, bot_port, tmp_path, timings)
+        for role, scenario in ((Role.sia, "adviser"), (Role.coach, "coach"), (Role.head, "head")):
+            _as(role, scenario, bot_port, tmp_path, timings)
 
+    # What the three of them added to the demo's term of history.
     sessions, actions = _stored(database)
-    assert sessions == [
-        ("Priya Shah", "Liam Doherty", "Cold-call three pupils before taking hands up", "held")
-    ]
-    assert actions == [
+    assert (
+        "Priya Shah",
+        "Liam Doherty",
+        "Cold-call three pupils before taking hands up",
+        "held",
+    ) in sessions
+    assert actions[-2:] == [
         ("Embed the phonics catch-up programme in Year 2", "done"),
         ("Share the attendance plan with governors", "open"),
     ]
