@@ -8,7 +8,7 @@ NODE_TOOLS := tools/node_modules/.package-lock.json
 # Debian's Chromium, driven by playwright-core; never a browser downloaded by a tool.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint install clean tools chromium browser-tools e2e screenshots bench wrk reliability
+.PHONY: run test lint install clean tools chromium browser-tools e2e screenshots bench wrk reliability playground
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,27 @@ run: $(STAMP)
 	$(BIN)/waypoint db upgrade
 	$(BIN)/waypoint demo --if-empty
 	$(BIN)/waypoint serve
+
+# The Microsoft 365 Agents Playground as the demo user in ROLE (trust_lead, sia, head,
+# coach, teacher, subject_lead, attendance_lead, governor), with `make run` in another
+# terminal: writes .m365agentsplayground.yml for that role, then starts the version
+# tools/package.json pins from the repository root, where it reads that file
+# (tools/node_modules' copy when `make tools` installed it, else npx). It opens no
+# browser: open the address it prints.
+ROLE ?= head
+PLAYGROUND_VERSION := $(shell sed -n 's/.*"@microsoft\/m365agentsplayground": *"\([^"]*\)".*/\1/p' tools/package.json)
+PLAYGROUND_LOCAL := tools/node_modules/.bin/agentsplayground
+PLAYGROUND_FLAGS := -c msteams -e http://127.0.0.1:3978/api/messages --disable-telemetry
+
+playground: $(STAMP)
+	$(BIN)/waypoint playground-config --role $(ROLE) --output .m365agentsplayground.yml
+	@if [ -x $(PLAYGROUND_LOCAL) ]; then \
+		echo "TEAMSAPPTESTER_BROWSER=none $(PLAYGROUND_LOCAL) $(PLAYGROUND_FLAGS)"; \
+		TEAMSAPPTESTER_BROWSER=none $(PLAYGROUND_LOCAL) $(PLAYGROUND_FLAGS); \
+	else \
+		echo "TEAMSAPPTESTER_BROWSER=none npx @microsoft/m365agentsplayground@$(PLAYGROUND_VERSION) $(PLAYGROUND_FLAGS)"; \
+		TEAMSAPPTESTER_BROWSER=none npx --yes @microsoft/m365agentsplayground@$(PLAYGROUND_VERSION) $(PLAYGROUND_FLAGS); \
+	fi
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,7 +12,9 @@ Chromium the way a person would (tools/browser/playground.mjs):
 5. Liam Doherty (a teacher at Oakfield) types `raise concern`, fills the card, raises it.
 
 The Playground speaks as its configured current user, so it is started once per person
-with a generated config. Every process started here is stopped by its id.
+with the config `make playground ROLE=…` writes for that role (bot/cli/playground.py),
+on the demo store with its term of history (`waypoint demo`). Every process started
+here is stopped by its id.
 
 Staff effort: the driver counts every message typed, field filled and button pressed
 (all go through its `Job` helper) and the seconds from the command to the confirmation,
@@ -47,24 +49,26 @@ from typing import Any
 import pytest
 import yaml
 
+from bot.cli.playground import CONFIG_FILE
+from bot.cli.playground import playground_config as config_for
 from storage.academic_calendar import QaOpen, QaSettings, Term, qa_period_on, qa_windows
-from storage.demo import DEMO_TENANT_ID
+from storage.demo import DEMO_TENANT_ID, DEMO_USERS
+from storage.models import Role
 from tests.official import NODE_MODULES, ROOT, TOOLS, missing_browser_tools, need
 
 PLAYGROUND = NODE_MODULES / "@microsoft" / "m365agentsplayground" / "cli.js"
 DRIVER = TOOLS / "browser" / "playground.mjs"
 ARTIFACTS = ROOT / "build" / "e2e"
-PLAYGROUND_CONFIG = ROOT / ".m365agentsplayground.yml"
 START_TIMEOUT = 60.0
 # How long a Playground with a bad config takes to give up after opening its port.
 CONFIG_GRACE = 1.5
 # Who does which job, in this order (the head marks done an action the adviser set).
 PEOPLE = (
-    ("Nadia Okafor", "adviser"),
-    ("Priya Shah", "coach"),
-    ("Marcus Bell", "head"),
-    ("Zoë Fairbairn", "subject-lead"),
-    ("Liam Doherty", "teacher"),
+    (Role.sia, "adviser"),
+    (Role.coach, "coach"),
+    (Role.head, "head"),
+    (Role.subject_lead, "subject-lead"),
+    (Role.teacher, "teacher"),
 )
 # The issue's goal for a first-time user.
 COACHING_LOG_SECONDS = 60.0
@@ -261,20 +265,11 @@ def _wait_healthy(port: int, process: subprocess.Popen[str], output: _Output) ->
     pytest.fail(f"Waypoint did not answer /healthz within {START_TIMEOUT:.0f}s:\n{output.text()}")
 
 
-def playground_config(directory: Path, current_user: str) -> Path:
-    """The committed Playground config with `current_user` (a name) as the current user.
-
-    The committed file stays as it is: the named user swaps places with the current one,
-    so the config still lists five users with unique ids, as the Playground needs.
-    """
-    config = yaml.safe_load(PLAYGROUND_CONFIG.read_text(encoding="utf-8"))
-    users: list[dict[str, Any]] = config["users"]
-    if config["currentUser"]["name"] != current_user:
-        index = next(i for i, user in enumerate(users) if user["name"] == current_user)
-        config["currentUser"], users[index] = users[index], config["currentUser"]
+def playground_config(directory: Path, role: Role) -> Path:
+    """The Playground config `make playground ROLE=role` writes, in `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / ".m365agentsplayground.yml"
-    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    path = directory / CONFIG_FILE
+    path.write_text(config_for(role), encoding="utf-8")
     return path
 
 
@@ -326,11 +321,12 @@ def _playground_failure(directory: Path, process: subprocess.Popen[str], output:
 
 
 def _as(
-    person: str, scenario: str, bot_port: int, workdir: Path, timings: dict[str, float]
+    role: Role, scenario: str, bot_port: int, workdir: Path, timings: dict[str, float]
 ) -> list[Effort]:
     started = time.monotonic()
+    person = DEMO_USERS[role]
     directory = workdir / scenario
-    playground_config(directory, person)
+    playground_config(directory, role)
     with playground(directory, bot_port, name=f"the Playground as {person}") as url:
         driven = subprocess.run(
             ["node", str(DRIVER), url, scenario, str(ARTIFACTS)],
@@ -360,18 +356,10 @@ def _end_to_end() -> None:
 
 
 def test_the_playground_config_names_the_wanted_current_user(tmp_path: Path) -> None:
-    committed = yaml.safe_load(PLAYGROUND_CONFIG.read_text(encoding="utf-8"))
-    for person in ("Priya Shah", "Marcus Bell", committed["currentUser"]["name"]):
-        config = yaml.safe_load(playground_config(tmp_path / person, person).read_text("utf-8"))
-        people = [config["currentUser"], *config["users"]]
-        assert config["currentUser"]["name"] == person
-        assert sorted(p["id"] for p in people) == sorted(
-            p["id"] for p in [committed["currentUser"], *committed["users"]]
-        )
+    for role in (Role.sia, Role.coach, Role.head):
+        config = yaml.safe_load(playground_config(tmp_path / role, role).read_text("utf-8"))
+        assert config["currentUser"]["name"] == DEMO_USERS[role]
         assert len(config["users"]) == 5
-        assert {k: v for k, v in config.items() if k not in ("currentUser", "users")} == {
-            k: v for k, v in committed.items() if k not in ("currentUser", "users")
-        }
 
 
 def test_a_job_is_its_command_plus_one_card_or_the_check_says_why() -> None:
@@ -418,7 +406,7 @@ def test_the_e2e_terms_keep_a_qa_window_open_every_day_of_the_year(today: date) 
 
 def test_a_bad_playground_config_fails_with_the_reason_from_its_log(tmp_path: Path) -> None:
     _end_to_end()
-    config = yaml.safe_load(PLAYGROUND_CONFIG.read_text(encoding="utf-8"))
+    config = yaml.safe_load(config_for(Role.head))
     config["users"] = config["users"][:4]
     (tmp_path / ".m365agentsplayground.yml").write_text(yaml.safe_dump(config), "utf-8")
     with (
@@ -449,8 +437,8 @@ def test_staff_jobs_in_the_agents_playground(tmp_path: Path) -> None:
     with _process(command, cwd=ROOT, env=env, name="Waypoint") as waypoint:
         output = _Output(waypoint)
         _wait_healthy(bot_port, waypoint, output)
-        for person, scenario in PEOPLE:
-            efforts += _as(person, scenario, bot_port, tmp_path, timings)
+        for role, scenario in PEOPLE:
+            efforts += _as(role, scenario, bot_port, tmp_path, timings)
     timings["total"] = time.monotonic() - started
     print("timings: " + ", ".join(f"{step} {seconds:.1f}s" for step, seconds in timings.items()))
     print(f"Staff effort ({date.today()}):\n{effort_table(efforts)}")

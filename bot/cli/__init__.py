@@ -9,7 +9,18 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from bot.cli import coaching, digests, imports, records, reviews, server, terms, trusts, visits
+from bot.cli import (
+    coaching,
+    digests,
+    imports,
+    playground,
+    records,
+    reviews,
+    server,
+    terms,
+    trusts,
+    visits,
+)
 from bot.cli.command import CommandFailed
 from manifest.cli import add_manifest_commands
 
@@ -24,7 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     # `waypoint --help` lists the commands in the order they are added here.
     server.add_commands(commands)
     add_manifest_commands(commands)
-    for module in (trusts, imports, terms, visits, digests, reviews, coaching, records):
+    for module in (trusts, imports, terms, visits, digests, reviews, coaching, records, playground):
         module.add_commands(commands)
     return parser
 

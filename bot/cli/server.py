@@ -7,7 +7,7 @@ import logging
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli.command import Call, CommandFailed, Commands, command
+from bot.cli.command import Call, CommandFailed, Commands, command, iso_date
 from bot.logs import configure_logging
 from bot.settings import StartupRefused
 
@@ -26,6 +26,11 @@ def add_commands(commands: Commands) -> None:
     demo_parser = commands.add_parser("demo", help="load the demo trust")
     demo_parser.add_argument(
         "--if-empty", action="store_true", help="only when the store has no trust"
+    )
+    demo_parser.add_argument(
+        "--today",
+        type=iso_date,
+        help="the day its term of history leads up to (default: the trust's today)",
     )
     demo_parser.set_defaults(run=demo)
 
@@ -72,8 +77,10 @@ def demo(call: Call) -> str:
     async def work(session: AsyncSession) -> str:
         if call.args.if_empty and not await store_is_empty(session):
             return "the store already holds a trust; demo not loaded"
-        trust = await load_demo(session)
-        return f"loaded the demo trust {trust.name!r} (tenant {DEMO_TENANT_ID})"
+        trust = await load_demo(session, today=call.args.today)
+        return (
+            f"loaded the demo trust {trust.name!r} (tenant {DEMO_TENANT_ID}) with a term of history"
+        )
 
     return call.in_store(
         work, refusing={TrustExists: lambda error: f"{error}: the demo trust is loaded already"}

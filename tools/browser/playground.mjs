@@ -186,20 +186,23 @@ async function head(page) {
   const first = "Embed the phonics catch-up programme in Year 2";
   const list = await job.form("Your open actions", (c) => c.getByText(first));
   const cardsBefore = await page.locator(".ac-adaptiveCard").count();
-  say(`saw ${first}`);
+  const markDoneBefore = await list.locator.getByRole("button", { name: "Mark done" }).count();
+  say(`saw ${first} among ${markDoneBefore} actions to mark done`);
+  // The demo's term left other actions at Oakfield: press this row's own button.
   await job.press(job.row(list, first), "Mark done");
   const refreshed = card(page, `Marked done, awaiting the adviser's rating: ${first}`);
   await job.done(refreshed);
   // Refreshed in place (Action.Execute): no new card. Done, the action waits for the
-  // adviser's rating: still listed, marked so, with one "Mark done" button left (the
-  // other action's).
+  // adviser's rating: still listed, marked so, with one "Mark done" button fewer.
   const cardsAfter = await page.locator(".ac-adaptiveCard").count();
   if (cardsAfter !== cardsBefore) {
     throw new Error(`expected the card to refresh in place: ${cardsBefore} cards, now ${cardsAfter}`);
   }
   await refreshed.getByText("Done, awaiting the adviser's rating").first().waitFor({ timeout: STEP_TIMEOUT });
   const markDone = await refreshed.getByRole("button", { name: "Mark done" }).count();
-  if (markDone !== 1) throw new Error(`expected one "Mark done" left, found ${markDone}`);
+  if (markDone !== markDoneBefore - 1) {
+    throw new Error(`expected ${markDoneBefore - 1} "Mark done" left, found ${markDone}`);
+  }
   await refreshed.getByText("Share the attendance plan with governors").waitFor({ timeout: STEP_TIMEOUT });
   say("saw the card refresh: marked done, awaiting the adviser's rating");
 }
