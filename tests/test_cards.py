@@ -31,6 +31,7 @@ from tests.cards_check import (
     schema_check,
     schema_view,
     teams_extension_problems,
+    words_too_wide,
 )
 from tests.official import adaptive_card_validator, missing_browser_tools, need, schema_problems
 
@@ -255,6 +256,136 @@ def test_the_checks_catch_a_template_that_lets_typed_text_in() -> None:
         "misplaced: x: body[0].size: 'huge' is not one of "
         "['default', 'small', 'medium', 'large', 'extraLarge']"
     ]
+
+
+# -- words that fit their column, at Teams' narrowest width and on the desktop ------
+
+
+def _word_check_cards() -> dict[str, dict[str, Any]]:
+    cards: dict[str, dict[str, Any]] = {}
+    for template in TEMPLATES:
+        for rendered in realistic(template):
+            try:
+                cards[rendered.id] = json.loads(rendered.text)
+            except json.JSONDecodeError:
+                continue  # test_card_is_valid_json reports it
+    for name, card in NARROW.items():
+        cards[f"narrow: {name}"] = card
+    return cards
+
+
+def _table(header: list[str], widths: list[str], rows: list[list[str]]) -> dict[str, Any]:
+    """A synthetic card: a ColumnSet of bold headers over ColumnSet rows, as Waypoint's tables."""
+
+    def row(texts: list[str], bold: bool) -> dict[str, Any]:
+        return {
+            "type": "ColumnSet",
+            "columns": [
+                {
+                    "type": "Column",
+                    "width": width,
+                    "items": [
+                        {"type": "TextBlock", "text": text, "wrap": True}
+                        | ({"weight": "Bolder"} if bold else {})
+                    ],
+                }
+                for text, width in zip(texts, widths, strict=True)
+            ],
+        }
+
+    body = [row(header, True), *(row(r, False) for r in rows)]
+    return {"type": "AdaptiveCard", "version": "1.5", "body": body}
+
+
+# Tables whose headers cannot fit: each must fail the word check at both widths.
+NARROW: dict[str, dict[str, Any]] = {
+    "six weighted columns": _table(
+        ["School", "Teachers", "2 wks", "6 wks", "Per teacher", "Cancelled"],
+        ["3", "1", "1", "1", "1", "1"],
+        [["Oakfield Primary", "4", "50%", "75%", "1.5", "10%"]],
+    ),
+    "a 24 px column": _table(["School", "Cancelled"], ["stretch", "24px"], [["Oakfield", "1"]]),
+    "a word that will not wrap": {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [{"type": "TextBlock", "text": "School"}],
+                    },
+                    {
+                        "type": "Column",
+                        "width": "30px",
+                        "items": [{"type": "TextBlock", "text": "Cancellations", "wrap": False}],
+                    },
+                ],
+            }
+        ],
+    },
+    "a Table": {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {
+                "type": "Table",
+                "firstRowAsHeaders": True,
+                "columns": [{"width": 6}, {"width": 1}],
+                "rows": [
+                    {
+                        "type": "TableRow",
+                        "cells": [
+                            {
+                                "type": "TableCell",
+                                "items": [{"type": "TextBlock", "text": t, "wrap": True}],
+                            }
+                            for t in ("School", "Teachers")
+                        ],
+                    }
+                ],
+            }
+        ],
+    },
+}
+
+
+@cache
+def _words() -> dict[str, dict[str, list[str]]]:
+    return words_too_wide(_word_check_cards())
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_word_of_a_table_fits_its_column_at_320_px_and_on_the_desktop(
+    template: str,
+) -> None:
+    """A header such as "Teachers" drawn as "Teach/ers" fails, at either width."""
+    need(missing_browser_tools())
+    found = _words()
+    problems = [
+        f"{card.id} at {width}: {problem}"
+        for card in realistic(template)
+        for width, listed in found.get(card.id, {}).items()
+        for problem in listed
+    ]
+    assert problems == []
+    assert all(set(found[card.id]) == {"desktop", "narrow"} for card in realistic(template))
+
+
+@pytest.mark.parametrize("name", sorted(NARROW))
+def test_a_column_too_narrow_for_its_header_fails_the_word_check(name: str) -> None:
+    need(missing_browser_tools())
+    found = _words()[f"narrow: {name}"]
+    assert found["narrow"], "the check passed a column too narrow for its words"
+    assert found["desktop"]
+
+
+def test_the_word_check_names_a_word_broken_over_lines() -> None:
+    need(missing_browser_tools())
+    found = _words()["narrow: six weighted columns"]["narrow"]
+    assert any(p.startswith('"Teachers" in a ') and "broken over" in p for p in found), found
 
 
 # -- any text a person can type ----------------------------------------------------
