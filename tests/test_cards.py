@@ -353,7 +353,7 @@ NARROW: dict[str, dict[str, Any]] = {
 
 
 @cache
-def _words() -> dict[str, dict[str, list[str]]]:
+def _word_check() -> dict[str, dict[str, list[str]]]:
     return words_too_wide(_word_check_cards())
 
 
@@ -363,7 +363,7 @@ def test_every_word_of_a_table_fits_its_column_at_320_px_and_on_the_desktop(
 ) -> None:
     """A header such as "Teachers" drawn as "Teach/ers" fails, at either width."""
     need(missing_browser_tools())
-    found = _words()
+    found = _word_check()
     problems = [
         f"{card.id} at {width}: {problem}"
         for card in realistic(template)
@@ -377,14 +377,14 @@ def test_every_word_of_a_table_fits_its_column_at_320_px_and_on_the_desktop(
 @pytest.mark.parametrize("name", sorted(NARROW))
 def test_a_column_too_narrow_for_its_header_fails_the_word_check(name: str) -> None:
     need(missing_browser_tools())
-    found = _words()[f"narrow: {name}"]
+    found = _word_check()[f"narrow: {name}"]
     assert found["narrow"], "the check passed a column too narrow for its words"
     assert found["desktop"]
 
 
 def test_the_word_check_names_a_word_broken_over_lines() -> None:
     need(missing_browser_tools())
-    found = _words()["narrow: six weighted columns"]["narrow"]
+    found = _word_check()["narrow: six weighted columns"]["narrow"]
     assert any(p.startswith('"Teachers" in a ') and "broken over" in p for p in found), found
 
 
