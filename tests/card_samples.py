@@ -829,7 +829,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "note": "Open until Fri 18 Dec 2026. 1 of 2 subjects submitted.",
             "sections": [
                 {
-                    "heading": f"{OAKFIELD}: submitted",
+                    "heading": "Submitted (1)",
                     "items": [
                         {
                             "text": "Mathematics: Zoë Fairbairn on Mon 16 Nov 2026, Amber",
@@ -839,14 +839,13 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                             },
                         }
                     ],
-                    "empty": "No summary yet this term.",
+                    "empty": "",
                 },
                 {
-                    "heading": f"{OAKFIELD}: not yet submitted",
+                    "heading": "Not yet submitted (1)",
                     "items": [{"text": "English: Daniel Okoro", "button": None}],
                     "empty": "Every subject has submitted.",
                 },
-                {"heading": "Brontë Academy: submitted", "items": [], "empty": "None yet."},
             ],
         },
         # A page of the trust-wide status: one line per school, Previous / Next in place.
