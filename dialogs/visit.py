@@ -16,7 +16,7 @@ from dialogs.turn import Reply, Turn
 from dialogs.visits.access import ADVISERS
 from dialogs.visits.sharing import share_note
 from dialogs.visits.verbs import VisitVerb
-from dialogs.words import long_date
+from dialogs.words import long_date, of_total
 from storage import schools as school_store
 from storage.actions import Rag, Status, school_heads
 from storage.audit import record_refusal
@@ -149,7 +149,7 @@ async def _programme(
     year = visit_year(today)
     done = await visits_done(session, school_id=school.id, academic_year=year)
     entitled = await entitlement(session, trust_id=school.trust_id, phase=school.phase)
-    said = f"{done} of {entitled} visits recorded in {year}."
+    said = f"{of_total(done, entitled, 'visit')} recorded in {year}."
     if "number" in values:
         return said
     number = await next_visit_number(session, school_id=school.id, academic_year=year)
