@@ -747,7 +747,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 {
                     "description": "Audit the reading spine against the new scheme",
                     "rating": "Green: carried out",
-                    "colour": "Good",
+                    "colour": "Default",
                 },
                 {
                     "description": "Attendance plan for pupils eligible for pupil premium",

@@ -33,7 +33,13 @@ from tests.cards_check import (
     teams_extension_problems,
     words_too_wide,
 )
-from tests.official import adaptive_card_validator, missing_browser_tools, need, schema_problems
+from tests.official import (
+    TOOLS,
+    adaptive_card_validator,
+    missing_browser_tools,
+    need,
+    schema_problems,
+)
 
 TEMPLATES = template_names()
 
@@ -490,3 +496,73 @@ def test_schema_problems_name_the_place_and_the_reason() -> None:
         "body[1].color: 'Red' is not one of "
         "['default', 'dark', 'light', 'accent', 'good', 'warning', 'attention']",
     ]
+
+
+# -- colours that read on Teams' light and dark backgrounds -------------------------
+
+# WCAG's floor for large or bold text (its AA level for body text is 4.5:1). Teams'
+# "good" green (#92c353) is 2.1:1 on white and its "warning" yellow 1.5:1: a card says
+# "saved" in the default colour with a tick instead.
+MIN_CONTRAST = 3.0
+
+
+def _rgb(colour: str, under: tuple[float, ...] = (1.0, 1.0, 1.0)) -> tuple[float, ...]:
+    digits = colour.lstrip("#")
+    alpha = int(digits[:2], 16) / 255 if len(digits) == 8 else 1.0
+    channels = [int(digits[-6:][i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    return tuple(alpha * c + (1 - alpha) * u for c, u in zip(channels, under, strict=True))
+
+
+def _contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    def luminance(rgb: tuple[float, ...]) -> float:
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _teams_colours() -> dict[str, dict[tuple[str, bool], float]]:
+    """Per theme, each (colour, subtle) TextBlock pair's contrast on the card."""
+    folder = TOOLS / "node_modules" / "adaptivecards-designer" / "lib" / "hostConfigs"
+    found: dict[str, dict[tuple[str, bool], float]] = {}
+    for theme in ("light", "dark"):
+        host = json.loads((folder / f"microsoft-teams-{theme}.json").read_text())
+        style = host["containerStyles"]["default"]
+        background = _rgb(style["backgroundColor"])
+        found[theme] = {
+            (name.lower(), subtle): _contrast(
+                _rgb(shades["subtle" if subtle else "default"], background), background
+            )
+            for name, shades in style["foregroundColors"].items()
+            for subtle in (False, True)
+        }
+    return found
+
+
+def test_every_coloured_text_reads_on_light_and_dark() -> None:
+    need(missing_browser_tools())
+    contrast = _teams_colours()
+    assert contrast["light"][("good", False)] < MIN_CONTRAST  # the check sees a pale colour
+    problems = []
+    for template in TEMPLATES:
+        for card in realistic(template):
+            for element in _all_elements(json.loads(card.text)):
+                if element.get("type") != "TextBlock" or "color" not in element:
+                    continue
+                key = (str(element["color"]).lower(), bool(element.get("isSubtle")))
+                for theme, ratios in contrast.items():
+                    if ratios[key] < MIN_CONTRAST:
+                        problems.append(
+                            f"{card.id}: {key[0]} text {element['text']!r} is "
+                            f"{ratios[key]:.1f}:1 on {theme}"
+                        )
+    assert problems == []
+
+
+def _all_elements(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        return [node, *(e for value in node.values() for e in _all_elements(value))]
+    if isinstance(node, list):
+        return [e for item in node for e in _all_elements(item)]
+    return []
