@@ -344,11 +344,14 @@ async def save_visit(turn: Turn) -> Reply:
     ]
     if visit.next_visit_on:
         facts.append(("Next visit", long_date(visit.next_visit_on)))
-    facts.append(("Sent to", ", ".join(told) if told else "Nobody: the school has no head"))
+    facts.append(("Shared with", ", ".join(told) if told else "Nobody: the school has no head"))
     card = render_card(
         "notice",
         title="Note of visit saved",
-        text="Each next step is now an action the school can see in “my actions”.",
+        # Only what is true: actions exist only if next steps were given.
+        text="Each next step is now an action the school can see in “my actions”."
+        if created
+        else "No next steps were given, so no actions were made.",
         facts=facts,
         buttons=[{"title": "My actions", "command": "actions"}],
     )
