@@ -146,8 +146,7 @@ def school_digest_card(position: TrustPosition, s: SchoolPosition) -> dict[str, 
         ),
         (
             "Adviser visits",
-            f"{of_total(s.visits_done, s.visits_entitled, 'visit')} this year "
-            f"({visit_year(position.today)})",
+            f"{s.visits_done} of {s.visits_entitled} this year ({visit_year(position.today)})",
         ),
         (
             "QA",
