@@ -15,6 +15,7 @@ from dialogs.digest_cards import (
 )
 from dialogs.registry import Registry
 from dialogs.turn import Reply, Turn
+from dialogs.words import counted
 from storage.digests import (
     TRUST_DIGEST,
     TrustPosition,
@@ -115,7 +116,7 @@ async def report(turn: Turn) -> Reply:
         grouped.setdefault(STATUS_LABELS.get(status, status), []).append(name)
     card = render_card(
         "digest_report",
-        title=f"Trust digest {period}: {result.total} recipients",
+        title=f"Trust digest {period}: {counted(result.total, 'recipient')}",
         counts=counts,
         not_reached=[(heading, ", ".join(names)) for heading, names in grouped.items()],
     )

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from cards.render import render_card
-from dialogs.words import full_day
+from dialogs.words import counted, of_total, week_of
 from storage.attention import Concern
 from storage.digests import SchoolPosition, TrustPosition
 from storage.visits import visit_year
@@ -114,12 +114,13 @@ def trust_digest_card(position: TrustPosition) -> dict[str, Any]:
         for school, category in changes.recategorised[:10]:
             change_lines.append(f"{school} is now {category}")
         if len(changes.recategorised) > 10:
-            change_lines.append(f"and {len(changes.recategorised) - 10} more categorisations")
+            more = len(changes.recategorised) - 10
+            change_lines.append(f"and {counted(more, 'more categorisation')}")
         change_lines += [
-            f"{changes.actions_done} actions done, {changes.actions_new} new",
-            f"{changes.coaching_held} coaching sessions held",
-            f"{changes.qa_submitted} QA summaries submitted",
-            f"{changes.concerns_raised} attendance concerns raised",
+            f"{counted(changes.actions_done, 'action')} done, {changes.actions_new} new",
+            f"{counted(changes.coaching_held, 'coaching session')} held",
+            f"{counted(changes.qa_submitted, 'QA summary', 'QA summaries')} submitted",
+            f"{counted(changes.concerns_raised, 'attendance concern')} raised",
         ]
     total_concerns = sum(s.open_concerns for s in position.schools)
     persistent = sum(s.persistent for s in position.schools)
@@ -128,7 +129,7 @@ def trust_digest_card(position: TrustPosition) -> dict[str, Any]:
         "digest_trust",
         verbs=DigestVerb,
         title=f"Weekly digest — {position.trust_name}",
-        subtitle=f"Week of {full_day(position.today)} · {len(position.schools)} schools",
+        subtitle=f"{week_of(position.today)} · {counted(len(position.schools), 'school')}",
         chart=_chart(position),
         attention_heading=(
             f"Needs attention ({len(attention)})" if attention else "No school needs attention"
@@ -142,7 +143,7 @@ def trust_digest_card(position: TrustPosition) -> dict[str, Any]:
         others_heading=f"Other schools ({len(others)})",
         others=[_entry(s) for s in shown_others],
         more_others=(
-            f"and {len(others) - len(shown_others)} more schools: Show all schools"
+            f"and {counted(len(others) - len(shown_others), 'more school')}: Show all schools"
             if len(others) > len(shown_others)
             else None
         ),
@@ -188,7 +189,7 @@ def school_digest_card(position: TrustPosition, s: SchoolPosition) -> dict[str, 
         ),
         (
             "QA",
-            f"{s.qa_submitted} of {s.qa_expected} submitted for {position.qa_term}"
+            f"{of_total(s.qa_submitted, s.qa_expected, 'subject')} submitted for {position.qa_term}"
             + (f" (missing: {', '.join(s.qa_missing)})" if s.qa_missing else "")
             if position.qa_term and s.qa_expected
             else "no QA window open",
@@ -201,13 +202,14 @@ def school_digest_card(position: TrustPosition, s: SchoolPosition) -> dict[str, 
         ),
         (
             "Attendance",
-            f"{s.open_concerns} open concerns ({s.persistent} persistent, {s.severe} severe)",
+            f"{counted(s.open_concerns, 'open concern')} ({s.persistent} persistent, "
+            f"{s.severe} severe)",
         ),
     ]
     return render_card(
         "digest_school",
         title=f"Weekly digest — {s.name}",
-        subtitle=f"Week of {full_day(position.today)}",
+        subtitle=week_of(position.today),
         reasons=" · ".join(s.reasons),
         facts=facts,
     )

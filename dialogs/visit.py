@@ -16,7 +16,7 @@ from dialogs.turn import Reply, Turn
 from dialogs.visits.access import ADVISERS
 from dialogs.visits.sharing import share_note
 from dialogs.visits.verbs import VisitVerb
-from dialogs.words import long_date
+from dialogs.words import long_date, of_total
 from storage import schools as school_store
 from storage.actions import Rag, Status, school_heads
 from storage.audit import record_refusal
@@ -149,7 +149,7 @@ async def _programme(
     year = visit_year(today)
     done = await visits_done(session, school_id=school.id, academic_year=year)
     entitled = await entitlement(session, trust_id=school.trust_id, phase=school.phase)
-    said = f"{done} of {entitled} visits recorded in {year}."
+    said = f"{of_total(done, entitled, 'visit')} recorded in {year}."
     if "number" in values:
         return said
     number = await next_visit_number(session, school_id=school.id, academic_year=year)
@@ -344,11 +344,14 @@ async def save_visit(turn: Turn) -> Reply:
     ]
     if visit.next_visit_on:
         facts.append(("Next visit", long_date(visit.next_visit_on)))
-    facts.append(("Sent to", ", ".join(told) if told else "Nobody: the school has no head"))
+    facts.append(("Shared with", ", ".join(told) if told else "Nobody: the school has no head"))
     card = render_card(
         "notice",
         title="Note of visit saved",
-        text="Each next step is now an action the school can see in “my actions”.",
+        # Only what is true: actions exist only if next steps were given.
+        text="Each next step is now an action the school can see in “my actions”."
+        if created
+        else "No next steps were given, so no actions were made.",
         facts=facts,
         buttons=[{"title": "My actions", "command": "actions"}],
     )

@@ -34,16 +34,8 @@ OAKFIELD = "Oakfield Primary"
 ERRORS_NOTE = "Please check the fields marked below; nothing has been saved yet."
 
 
-def _coverage_row(school: str, teachers: int, two: str, six: str, per: str, cancelled: str) -> Any:
-    return {
-        "school": school,
-        "teachers": teachers,
-        "two_weeks": two,
-        "six_weeks": six,
-        "per_teacher": per,
-        "cancelled": cancelled,
-        "held": 9,
-    }
+def _coverage_row(school: str, two: str, six: str, detail: str) -> Any:
+    return {"school": school, "two_weeks": two, "six_weeks": six, "detail": detail}
 
 
 _SESSION = {
@@ -454,16 +446,25 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "title": "Coaching coverage — Waypoint Demo Trust",
             "target": 80,
             "rows": [
-                _coverage_row(OAKFIELD, 4, "50%", "75%", "1.5", "10%"),
-                _coverage_row("Brontë Academy", 5, "20%", "40%", "0.6", "—"),
+                _coverage_row(
+                    OAKFIELD, "50%", "75%", "4 teachers · 1.5 sessions per teacher · 10% cancelled"
+                ),
+                _coverage_row(
+                    "Brontë Academy", "20%", "40%", "5 teachers · 0.6 sessions per teacher"
+                ),
             ],
-            "total": _coverage_row("Waypoint Demo Trust", 9, "33%", "56%", "1", "6%"),
+            "total": _coverage_row(
+                "Waypoint Demo Trust",
+                "33%",
+                "56%",
+                "9 teachers · 1 session per teacher · 6% cancelled",
+            ),
             "strands": [("Retrieval practice", 5), ("Oracy", 2)],
         },
         {
             "title": f"Coaching coverage — {OAKFIELD}",
             "target": 80,
-            "rows": [_coverage_row(OAKFIELD, 4, "—", "—", "—", "—")],
+            "rows": [_coverage_row(OAKFIELD, "—", "—", "No teachers listed")],
             "total": None,
             "strands": [],
         },
@@ -869,7 +870,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 {
                     "description": "Audit the reading spine against the new scheme",
                     "rating": "Green: carried out",
-                    "colour": "Good",
+                    "colour": "Default",
                 },
                 {
                     "description": "Attendance plan for pupils eligible for pupil premium",
@@ -951,7 +952,7 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "note": "Open until Fri 18 Dec 2026. 1 of 2 subjects submitted.",
             "sections": [
                 {
-                    "heading": f"{OAKFIELD}: submitted",
+                    "heading": "Submitted (1)",
                     "items": [
                         {
                             "text": "Mathematics: Zoë Fairbairn on Mon 16 Nov 2026, Amber",
@@ -961,14 +962,13 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                             },
                         }
                     ],
-                    "empty": "No summary yet this term.",
+                    "empty": "",
                 },
                 {
-                    "heading": f"{OAKFIELD}: not yet submitted",
+                    "heading": "Not yet submitted (1)",
                     "items": [{"text": "English: Daniel Okoro", "button": None}],
                     "empty": "Every subject has submitted.",
                 },
-                {"heading": "Brontë Academy: submitted", "items": [], "empty": "None yet."},
             ],
         },
         # A page of the trust-wide status: one line per school, Previous / Next in place.

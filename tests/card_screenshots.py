@@ -1,4 +1,5 @@
-"""`make screenshots`: the main cards in Teams' light and dark themes, as PNGs for the README.
+"""`make screenshots`: the main cards in Teams' light and dark themes, at desktop width
+(`<card>-<theme>.png`) and at Teams' narrowest, about 320 px (`<card>-narrow-<theme>.png`).
 
 Each card is rendered from its first sample in tests/card_samples.py by the official
 renderer with Teams' host config and container CSS, in Debian's Chromium.

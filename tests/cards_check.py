@@ -290,3 +290,32 @@ def renderer_warnings(rendered: dict[str, list[Rendered]]) -> dict[str, list[str
         card_id: [f"{r.theme}: {w}" for r in results for w in r.warnings]
         for card_id, results in rendered.items()
     }
+
+
+def words_too_wide(cards: dict[str, dict[str, Any]]) -> dict[str, dict[str, list[str]]]:
+    """Every card drawn by the official renderer in Teams' frame at desktop width and at
+    its narrowest (about 320 px): for each card and width, each word of a table's cell (a
+    Table's cell or a ColumnSet's column, headers included) that is wider than its cell,
+    so broken over lines ("Teach/ers") or running out of it."""
+    payload = [{"id": card_id, "card": renderer_view(card)} for card_id, card in cards.items()]
+    with tempfile.TemporaryDirectory(prefix="waypoint-words-") as directory:
+        path = Path(directory) / "cards.json"
+        path.write_text(json.dumps(payload), encoding="utf-8")
+        done = subprocess.run(
+            ["node", str(RENDERER), "words", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=TOOLS,
+            env={**os.environ, "NODE_NO_WARNINGS": "1"},
+            check=False,
+        )
+    if done.returncode != 0:
+        raise RuntimeError(f"the word check did not run: {done.stderr.strip()[-2000:]}")
+    answer = json.loads(done.stdout)
+    if answer["pageErrors"]:
+        raise RuntimeError(f"the renderer's page failed: {answer['pageErrors']}")
+    found: dict[str, dict[str, list[str]]] = {card_id: {} for card_id in cards}
+    for result in answer["results"]:
+        found[result["id"]][result["width"]] = result["problems"]
+    return found

@@ -31,8 +31,15 @@ from tests.cards_check import (
     schema_check,
     schema_view,
     teams_extension_problems,
+    words_too_wide,
 )
-from tests.official import adaptive_card_validator, missing_browser_tools, need, schema_problems
+from tests.official import (
+    TOOLS,
+    adaptive_card_validator,
+    missing_browser_tools,
+    need,
+    schema_problems,
+)
 
 TEMPLATES = template_names()
 
@@ -257,6 +264,136 @@ def test_the_checks_catch_a_template_that_lets_typed_text_in() -> None:
     ]
 
 
+# -- words that fit their column, at Teams' narrowest width and on the desktop ------
+
+
+def _word_check_cards() -> dict[str, dict[str, Any]]:
+    cards: dict[str, dict[str, Any]] = {}
+    for template in TEMPLATES:
+        for rendered in realistic(template):
+            try:
+                cards[rendered.id] = json.loads(rendered.text)
+            except json.JSONDecodeError:
+                continue  # test_card_is_valid_json reports it
+    for name, card in NARROW.items():
+        cards[f"narrow: {name}"] = card
+    return cards
+
+
+def _table(header: list[str], widths: list[str], rows: list[list[str]]) -> dict[str, Any]:
+    """A synthetic card: a ColumnSet of bold headers over ColumnSet rows, as Waypoint's tables."""
+
+    def row(texts: list[str], bold: bool) -> dict[str, Any]:
+        return {
+            "type": "ColumnSet",
+            "columns": [
+                {
+                    "type": "Column",
+                    "width": width,
+                    "items": [
+                        {"type": "TextBlock", "text": text, "wrap": True}
+                        | ({"weight": "Bolder"} if bold else {})
+                    ],
+                }
+                for text, width in zip(texts, widths, strict=True)
+            ],
+        }
+
+    body = [row(header, True), *(row(r, False) for r in rows)]
+    return {"type": "AdaptiveCard", "version": "1.5", "body": body}
+
+
+# Tables whose headers cannot fit: each must fail the word check at both widths.
+NARROW: dict[str, dict[str, Any]] = {
+    "six weighted columns": _table(
+        ["School", "Teachers", "2 wks", "6 wks", "Per teacher", "Cancelled"],
+        ["3", "1", "1", "1", "1", "1"],
+        [["Oakfield Primary", "4", "50%", "75%", "1.5", "10%"]],
+    ),
+    "a 24 px column": _table(["School", "Cancelled"], ["stretch", "24px"], [["Oakfield", "1"]]),
+    "a word that will not wrap": {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {
+                "type": "ColumnSet",
+                "columns": [
+                    {
+                        "type": "Column",
+                        "width": "stretch",
+                        "items": [{"type": "TextBlock", "text": "School"}],
+                    },
+                    {
+                        "type": "Column",
+                        "width": "30px",
+                        "items": [{"type": "TextBlock", "text": "Cancellations", "wrap": False}],
+                    },
+                ],
+            }
+        ],
+    },
+    "a Table": {
+        "type": "AdaptiveCard",
+        "version": "1.5",
+        "body": [
+            {
+                "type": "Table",
+                "firstRowAsHeaders": True,
+                "columns": [{"width": 6}, {"width": 1}],
+                "rows": [
+                    {
+                        "type": "TableRow",
+                        "cells": [
+                            {
+                                "type": "TableCell",
+                                "items": [{"type": "TextBlock", "text": t, "wrap": True}],
+                            }
+                            for t in ("School", "Teachers")
+                        ],
+                    }
+                ],
+            }
+        ],
+    },
+}
+
+
+@cache
+def _word_check() -> dict[str, dict[str, list[str]]]:
+    return words_too_wide(_word_check_cards())
+
+
+@pytest.mark.parametrize("template", TEMPLATES)
+def test_every_word_of_a_table_fits_its_column_at_320_px_and_on_the_desktop(
+    template: str,
+) -> None:
+    """A header such as "Teachers" drawn as "Teach/ers" fails, at either width."""
+    need(missing_browser_tools())
+    found = _word_check()
+    problems = [
+        f"{card.id} at {width}: {problem}"
+        for card in realistic(template)
+        for width, listed in found.get(card.id, {}).items()
+        for problem in listed
+    ]
+    assert problems == []
+    assert all(set(found[card.id]) == {"desktop", "narrow"} for card in realistic(template))
+
+
+@pytest.mark.parametrize("name", sorted(NARROW))
+def test_a_column_too_narrow_for_its_header_fails_the_word_check(name: str) -> None:
+    need(missing_browser_tools())
+    found = _word_check()[f"narrow: {name}"]
+    assert found["narrow"], "the check passed a column too narrow for its words"
+    assert found["desktop"]
+
+
+def test_the_word_check_names_a_word_broken_over_lines() -> None:
+    need(missing_browser_tools())
+    found = _word_check()["narrow: six weighted columns"]["narrow"]
+    assert any(p.startswith('"Teachers" in a ') and "broken over" in p for p in found), found
+
+
 # -- any text a person can type ----------------------------------------------------
 
 
@@ -359,3 +496,73 @@ def test_schema_problems_name_the_place_and_the_reason() -> None:
         "body[1].color: 'Red' is not one of "
         "['default', 'dark', 'light', 'accent', 'good', 'warning', 'attention']",
     ]
+
+
+# -- colours that read on Teams' light and dark backgrounds -------------------------
+
+# WCAG's floor for large or bold text (its AA level for body text is 4.5:1). Teams'
+# "good" green (#92c353) is 2.1:1 on white and its "warning" yellow 1.5:1: a card says
+# "saved" in the default colour with a tick instead.
+MIN_CONTRAST = 3.0
+
+
+def _rgb(colour: str, under: tuple[float, ...] = (1.0, 1.0, 1.0)) -> tuple[float, ...]:
+    digits = colour.lstrip("#")
+    alpha = int(digits[:2], 16) / 255 if len(digits) == 8 else 1.0
+    channels = [int(digits[-6:][i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    return tuple(alpha * c + (1 - alpha) * u for c, u in zip(channels, under, strict=True))
+
+
+def _contrast(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    def luminance(rgb: tuple[float, ...]) -> float:
+        r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _teams_colours() -> dict[str, dict[tuple[str, bool], float]]:
+    """Per theme, each (colour, subtle) TextBlock pair's contrast on the card."""
+    folder = TOOLS / "node_modules" / "adaptivecards-designer" / "lib" / "hostConfigs"
+    found: dict[str, dict[tuple[str, bool], float]] = {}
+    for theme in ("light", "dark"):
+        host = json.loads((folder / f"microsoft-teams-{theme}.json").read_text())
+        style = host["containerStyles"]["default"]
+        background = _rgb(style["backgroundColor"])
+        found[theme] = {
+            (name.lower(), subtle): _contrast(
+                _rgb(shades["subtle" if subtle else "default"], background), background
+            )
+            for name, shades in style["foregroundColors"].items()
+            for subtle in (False, True)
+        }
+    return found
+
+
+def test_every_coloured_text_reads_on_light_and_dark() -> None:
+    need(missing_browser_tools())
+    contrast = _teams_colours()
+    assert contrast["light"][("good", False)] < MIN_CONTRAST  # the check sees a pale colour
+    problems = []
+    for template in TEMPLATES:
+        for card in realistic(template):
+            for element in _all_elements(json.loads(card.text)):
+                if element.get("type") != "TextBlock" or "color" not in element:
+                    continue
+                key = (str(element["color"]).lower(), bool(element.get("isSubtle")))
+                for theme, ratios in contrast.items():
+                    if ratios[key] < MIN_CONTRAST:
+                        problems.append(
+                            f"{card.id}: {key[0]} text {element['text']!r} is "
+                            f"{ratios[key]:.1f}:1 on {theme}"
+                        )
+    assert problems == []
+
+
+def _all_elements(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        return [node, *(e for value in node.values() for e in _all_elements(value))]
+    if isinstance(node, list):
+        return [e for item in node for e in _all_elements(item)]
+    return []

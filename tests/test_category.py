@@ -498,3 +498,28 @@ def test_framework_set_rejects_a_bad_field_naming_it(
         "recovery",
         "repair",
     ]
+
+
+async def test_saving_a_categorisation_replaces_its_form_with_the_confirmation(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    """Save is an Action.Execute: the invoke's answer is the card Teams draws in place
+    of the form, so the filled form does not stay live above the confirmation."""
+    seeded = await seed_improvement(sessions, await seed_trust(sessions))
+    oakfield = seeded.school_ids["100001"]
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        form = only_card(await world.say("categorise oakfeld", TRUST_LEAD))
+        [save] = [a for a in form["actions"] if a["title"] == "Save"]
+        assert save["type"] == "Action.Execute" and save["verb"] == "categorise.save"
+        values = _form_values(
+            form,
+            school_id=str(oakfield),
+            category="reinforcement",
+            decided_on="2025-07-10",
+            attendees="Hana Head, Director of Education",
+            rationale="Secure leadership; reading not yet good enough.",
+        )
+        replaced = await world.press("categorise.save", values, TRUST_LEAD)
+    shown = card_text(replaced)
+    assert "Categorisation recorded" in shown and "Reinforcement" in shown
+    assert not find(replaced, id="rationale")  # the confirmation, not the form again

@@ -243,7 +243,9 @@ async def test_the_heads_digest_shows_only_their_school(
     assert "Weekly digest — Oakfield Primary" in shown
     assert "St Mary" not in json.dumps(payload)
     assert "Recovery" in shown and "2 open, 1 overdue" in shown
-    assert "1 open concerns (1 persistent, 1 severe)" in shown
+    assert "1 open concern (1 persistent, 1 severe)" in shown
+    # Composed on Thursday 10 December: the week is named by its Monday.
+    assert "Week of Monday 7 December 2026" in shown
     assert PUPIL not in json.dumps(payload)
 
 
@@ -374,7 +376,7 @@ async def test_digests_are_delivered_and_reported_with_names(
     assert posted["conversation"] == f"a:{TRUST_LEAD}"
     assert "Weekly digest — Test Trust" in card_text(cards_in([posted["activity"]])[0])
     shown = card_text(report)
-    assert "Trust digest 2026-W50: 1 recipients" in shown
+    assert "Trust digest 2026-W50: 1 recipient" in shown
     facts = {f["title"]: f["value"] for f in report["body"][1]["facts"]}
     assert facts["Delivered"] == "1" and facts["Pending"] == "0"
 

@@ -30,7 +30,7 @@ async def test_the_head_and_the_owner_get_the_whole_note_once(sessions: Sessions
     again = await turns.verb(verb, data, SIA)
 
     assert saved.card is not None
-    assert "Sent to" in card_text(saved.card)
+    assert "Shared with" in card_text(saved.card)
     assert "Hana Head" in card_text(saved.card) and "Tom Teacher" in card_text(saved.card)
     for person in (HEAD, TEACHER):
         [note] = turns.notices.to(seeded.person_ids[person])

@@ -417,10 +417,10 @@ async def test_resubmission_makes_version_2_and_status_counts_it_once(
     ]
     assert "Across Test Trust: 1 of 6 submitted." in card_text(trust_card)
     listed = sections(school_card)
-    assert listed["St Mary's C of E: submitted"] == [
+    assert listed["Submitted (1)"] == [
         "History: Sam Subject submitted on Tue 1 Dec 2026 (version 2), Amber"
     ]
-    assert listed["St Mary's C of E: not yet submitted"] == ["Art: Mo Multi"]
+    assert listed["Not yet submitted (1)"] == ["Art: Mo Multi"]
     assert "1 of 2 subjects submitted" in card_text(school_card)
 
 
@@ -429,6 +429,7 @@ async def test_status_lists_exactly_the_missing_subjects_of_the_heads_school(
 ) -> None:
     await seed_qa(sessions)
     async with waypoint_at(engine, sessions) as world:
+        [before] = cards_in(await world.say("qa status", HEAD))
         card, data = await open_form(world, BEA)
         target = next(
             c["value"]
@@ -438,13 +439,17 @@ async def test_status_lists_exactly_the_missing_subjects_of_the_heads_school(
         await world.execute("qa.save", {**data, **ANSWERS, "target": target}, BEA)
         [status] = cards_in(await world.say("qa status", HEAD))
         refused = await world.say("qa status st marys", HEAD)
+    # Nothing submitted yet: no "submitted" heading above "No summary yet" to contradict it.
+    assert list(sections(before)) == ["Not yet submitted (4)"]
+    assert "0 of 4 subjects submitted." in card_text(before)
+    assert "Submitted (" not in card_text(before) and "No summary yet" not in card_text(before)
     listed = sections(status)
-    assert listed["Oakfield Primary: not yet submitted"] == [
+    assert listed["Not yet submitted (3)"] == [
         "Art: Mo Multi",
         "Geography: Bea Bio",
         "Maths: Cal Maths",
     ]
-    assert [line.split(":")[0] for line in listed["Oakfield Primary: submitted"]] == ["Science"]
+    assert [line.split(":")[0] for line in listed["Submitted (1)"]] == ["Science"]
     text = card_text(status)
     assert "1 of 4 subjects submitted" in text
     assert "open until Friday 8 January 2027: 38 days left" in text

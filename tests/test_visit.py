@@ -316,3 +316,33 @@ async def test_the_visit_form_stays_small_with_many_open_actions(
     assert "25 more open actions can be rated at the next visit." in card_text(form)
     assert "Say what the visit focused on." in card_text(again)
     assert len(json.dumps(again).encode()) < 28_000
+
+
+async def test_saving_a_note_of_visit_replaces_its_form_and_says_only_what_is_true(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    """Save is an Action.Execute, as coaching's: the invoke's answer is the confirmation
+    Teams draws in place of the form. With no next steps, it claims no actions."""
+    seeded = await seed_improvement(sessions, await seed_trust(sessions))
+    async with serve(engine, sessions, settings=SETTINGS) as world:
+        form = only_card(await world.say("visit", SIA))
+        [save] = form["actions"]
+        assert save["type"] == "Action.Execute" and save["verb"] == "visit.save"
+        values = note(
+            form,
+            number="1",
+            visited_on="2025-09-30",
+            focus="Early reading",
+            strengths="Phonics teaching is consistent.",
+            risks="",
+            next_steps="",
+            owner_id=str(seeded.person_ids[HEAD]),
+            next_visit_on="",
+            due_on="",
+        )
+        replaced = await world.press("visit.save", values, SIA)
+    shown = card_text(replaced)
+    assert "Note of visit saved" in shown
+    assert "No next steps were given, so no actions were made." in shown
+    assert "now an action" not in shown
+    assert not find(replaced, id="focus")

@@ -7,6 +7,7 @@ from typing import Any
 from cards.render import render_card
 from dialogs.coaching.access import COVERAGE_READERS, refused
 from dialogs.turn import Reply, Turn
+from dialogs.words import counted
 from storage.coaching.coachees import coaching_settings
 from storage.coaching.coverage import Coverage, coaching_coverage, trust_total
 from storage.schools import SchoolFound, SchoolNotFound, find_school
@@ -58,10 +59,19 @@ def _coverage_row(c: Coverage) -> dict[str, Any]:
 
     return {
         "school": c.school_name,
-        "teachers": c.teachers,
         "two_weeks": percent(c.share_2_weeks),
         "six_weeks": percent(c.share_6_weeks),
-        "per_teacher": "—" if c.sessions_per_teacher is None else f"{c.sessions_per_teacher:g}",
-        "cancelled": percent(c.cancellation_rate),
-        "held": c.held_6_weeks,
+        "detail": _detail(c),
     }
+
+
+def _detail(c: Coverage) -> str:
+    """4 teachers · 1.5 sessions per teacher · 10% cancelled: the rest of a row, in words."""
+    if not c.teachers:
+        return "No teachers listed"
+    parts = [counted(c.teachers, "teacher")]
+    if c.sessions_per_teacher is not None:
+        parts.append(f"{counted(c.sessions_per_teacher, 'session')} per teacher")
+    if c.cancellation_rate is not None:
+        parts.append(f"{c.cancellation_rate}% cancelled")
+    return " · ".join(parts)

@@ -19,6 +19,7 @@ from dialogs.qa.targets import NO_SUBJECTS, subject_targets, today_period
 from dialogs.qa.verbs import QaVerb
 from dialogs.qa.words import closed_text, submitted_line, window_text
 from dialogs.turn import Reply, Turn
+from dialogs.words import counted, of_total
 from storage.academic_calendar import QaClosed, QaOpen, Term
 from storage.engine import AsyncSession
 from storage.qa import JUDGEMENTS, SchoolCompliance, compliance, latest_summaries
@@ -207,7 +208,7 @@ async def _schools_status(turn: Turn, *, school_ids: Collection[int], page: int)
     if len(schools) > 1:
         return _many_schools_card(
             term,
-            f"{note} Across your {len(schools)} schools: {_totals(schools)}.",
+            f"{note} Across your {counted(len(schools), 'school')}: {_totals(schools)}.",
             page_of(schools, page),
             empty="",
         )
@@ -215,7 +216,7 @@ async def _schools_status(turn: Turn, *, school_ids: Collection[int], page: int)
     card = render_card(
         "qa_status",
         title=f"QA summaries at {only.school_name}: {term.title}",
-        note=f"{note} {only.submitted_count} of {len(only.expected)} subjects submitted.",
+        note=f"{note} {of_total(only.submitted_count, len(only.expected), 'subject')} submitted.",
         sections=_school_sections(only, turn),
     )
     return Reply(card=card)
@@ -263,14 +264,13 @@ def _school_sections(school: SchoolCompliance, turn: Turn) -> list[dict[str, Any
         {"text": f"{subject}: {', '.join(school.expected[subject])}", "button": None}
         for subject in school.missing
     ]
+    # The card's title names the school: a heading is the state of its lines alone
+    # ("Oakfield Primary: submitted" above "No summary yet" read as a contradiction).
+    sections = [{"heading": f"Submitted ({len(submitted)})", "items": submitted, "empty": ""}]
     return [
+        *(sections if submitted else []),
         {
-            "heading": f"{school.school_name}: submitted",
-            "items": submitted,
-            "empty": "No summary yet this term.",
-        },
-        {
-            "heading": f"{school.school_name}: not yet submitted",
+            "heading": f"Not yet submitted ({len(missing)})",
             "items": missing,
             "empty": "Every subject has submitted."
             if school.expected

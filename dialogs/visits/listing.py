@@ -18,7 +18,7 @@ from dialogs.turn import Reply, Turn
 from dialogs.visits.access import READERS, advises, reads_visits
 from dialogs.visits.note import note_of_visit_card
 from dialogs.visits.verbs import VisitVerb
-from dialogs.words import short_day
+from dialogs.words import counted, of_total, short_day
 from storage.audit import record_refusal
 from storage.engine import AsyncSession
 from storage.models import School
@@ -104,12 +104,12 @@ async def visits_card(turn: Turn, school: School, *, page: int = 1) -> Reply:
     elif pages == 1:
         summary = "Newest first."
     else:
-        summary = f"Page {page} of {pages}, newest first: {listed.total} notes in all."
+        summary = f"Page {page} of {pages}, newest first: {counted(listed.total, 'note')} in all."
     card = render_card(
         "visits",
         verbs=VisitVerb,
         title=f"Notes of visit: {school.name}",
-        programme=f"{done} of {entitled} visits this year ({year})",
+        programme=f"{of_total(done, entitled, 'visit')} this year ({year})",
         planned=f"Visit {upcoming} is planned to cover: {planned}" if planned else None,
         summary=summary,
         rows=[_row(line) for line in listed.lines],

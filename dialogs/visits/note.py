@@ -27,7 +27,9 @@ RAG_WORDS = {
     "red": "Red: not carried out",
 }
 # Adaptive Card colours for a rating: the words say it too, for anyone who can't see colour.
-RAG_COLOURS = {"green": "Good", "amber": "Warning", "red": "Attention"}
+# Teams' "good" green and "warning" yellow are too pale to read on white (2.1:1 and 1.5:1):
+# those ratings are in the default colour, the words saying which.
+RAG_COLOURS = {"red": "Attention"}
 STATUS_WORDS = {"open": "Open", "done": "Done", "dropped": "Dropped"}
 NOBODY_NOW = "someone no longer in Waypoint"
 

@@ -2,7 +2,8 @@
 // with Microsoft Teams' host configs and container CSS (npm adaptivecards-designer).
 //
 //   node browser/cards.mjs check CARDS.json        -> {"results": [{id, theme, warnings, links, text}]} on stdout
-//   node browser/cards.mjs screenshots CARDS.json DIR  -> DIR/<id>-<theme>.png
+//   node browser/cards.mjs screenshots CARDS.json DIR  -> DIR/<id>-<theme>.png and DIR/<id>-narrow-<theme>.png
+//   node browser/cards.mjs words CARDS.json        -> {"results": [{id, width, problems}]} on stdout
 //
 // CARDS.json is [{"id": "...", "card": {...}}, ...]. One browser, one page, every card.
 import { readFileSync, mkdirSync } from "node:fs";
@@ -92,6 +93,10 @@ async function check(cards) {
   }
 }
 
+// The widths a card is drawn at: Teams' desktop chat column and its narrowest (a phone,
+// or the desktop app squeezed), about 320 px for the whole message.
+const WIDTHS = { desktop: 460, narrow: 320 };
+
 // Each card in Teams' chat frame, with Waypoint's icon where the designer puts the bot's.
 function frameHtml(theme, iconDataUrl) {
   return `<!doctype html><html><head><meta charset="utf-8"><style>
@@ -99,7 +104,7 @@ ${teamsCss(theme)}
 body { margin: 0; padding: 16px; background: ${BACKGROUND[theme]};
        font-family: "Segoe UI", system-ui, "DejaVu Sans", sans-serif; }
 #shot { display: inline-block; padding: 8px; background: ${BACKGROUND[theme]}; }
-.teams-inner-frame { width: 460px; min-width: 0; }
+.teams-inner-frame { width: ${WIDTHS.desktop}px; min-width: 0; }
 .ac-input, .ac-input-container input { box-sizing: border-box; }
 .teams-bot-logo { background-image: url(${iconDataUrl}); background-size: 40px 40px; }
 </style></head><body><div id="shot"><div class="teams-frame">
@@ -108,13 +113,72 @@ body { margin: 0; padding: 16px; background: ${BACKGROUND[theme]};
 <div id="card" class="teams-card"></div></div></div></div></body></html>`;
 }
 
-function renderInto({ json, hostConfig }) {
+function renderInto({ json, hostConfig, width }) {
   const AC = window.AdaptiveCards;
   const card = new AC.AdaptiveCard();
   card.hostConfig = new AC.HostConfig(hostConfig);
   card.parse(json, new AC.SerializationContext(AC.Versions.v1_5));
+  document.querySelector(".teams-inner-frame").style.width = `${width}px`;
   const host = document.getElementById("card");
   host.replaceChildren(card.render());
+}
+
+// Runs in the page, on the card just drawn: every word of every TextBlock in a table's
+// cell (a Table's cell or a ColumnSet's column) must sit on one line inside its cell.
+// A word the cell is too narrow for is broken over lines ("Teach/ers") or runs out of
+// the cell (cut off, or over its neighbour).
+function wordsTooWide() {
+  const CELL = ".ac-columnSet > .ac-container, [role=cell], [role=columnheader]";
+  const problems = [];
+  const host = document.getElementById("card");
+  for (const cell of host.querySelectorAll(CELL)) {
+    const box = cell.getBoundingClientRect();
+    for (const block of cell.querySelectorAll(".ac-textBlock")) {
+      if (block.closest(CELL) !== cell) continue;
+      const walker = document.createTreeWalker(block, NodeFilter.SHOW_TEXT);
+      for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+        for (const match of node.data.matchAll(/\S+/g)) {
+          const range = document.createRange();
+          range.setStart(node, match.index);
+          range.setEnd(node, match.index + match[0].length);
+          const rects = Array.from(range.getClientRects()).filter((r) => r.width > 0);
+          const lines = new Set(rects.map((r) => Math.round(r.top))).size;
+          const left = Math.min(...rects.map((r) => r.left));
+          const right = Math.max(...rects.map((r) => r.right));
+          const where = `"${match[0]}" in a ${Math.round(box.width)} px cell`;
+          if (lines > 1) {
+            problems.push(`${where}: broken over ${lines} lines`);
+          } else if (left < box.left - 0.5 || right > box.right + 0.5) {
+            problems.push(`${where}: ${Math.round(right - left)} px wide, it runs out of its cell`);
+          }
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+async function words(cards) {
+  const icon = readFileSync(join(here, "..", "..", "manifest", "color.png")).toString("base64");
+  const browser = await openBrowser({ viewport: { width: 600, height: 800 }, locale: "en-GB" });
+  try {
+    const page = await browser.context.newPage();
+    const pageErrors = [];
+    page.on("pageerror", (error) => pageErrors.push(String(error)));
+    await page.setContent(frameHtml("light", `data:image/png;base64,${icon}`));
+    await page.addScriptTag({ path: rendererScript });
+    await page.addScriptTag({ path: markdownScript });
+    const results = [];
+    for (const { id, card } of cards) {
+      for (const [name, width] of Object.entries(WIDTHS)) {
+        await page.evaluate(renderInto, { json: card, hostConfig: hostConfigs.light, width });
+        results.push({ id, width: name, problems: await page.evaluate(wordsTooWide) });
+      }
+    }
+    return { results, pageErrors };
+  } finally {
+    await browser.close();
+  }
 }
 
 async function screenshots(cards, outDir) {
@@ -129,10 +193,12 @@ async function screenshots(cards, outDir) {
       await page.addScriptTag({ path: rendererScript });
       await page.addScriptTag({ path: markdownScript });
       for (const { id, card } of cards) {
-        await page.evaluate(renderInto, { json: card, hostConfig: hostConfigs[theme] });
-        const path = join(outDir, `${id}-${theme}.png`);
-        await page.locator("#shot").screenshot({ path });
-        written.push(path);
+        for (const [name, width] of Object.entries(WIDTHS)) {
+          await page.evaluate(renderInto, { json: card, hostConfig: hostConfigs[theme], width });
+          const path = join(outDir, name === "desktop" ? `${id}-${theme}.png` : `${id}-${name}-${theme}.png`);
+          await page.locator("#shot").screenshot({ path });
+          written.push(path);
+        }
       }
     }
   } finally {
@@ -145,9 +211,11 @@ const [command, input, outDir] = process.argv.slice(2);
 const cards = JSON.parse(readFileSync(input, "utf8"));
 if (command === "check") {
   process.stdout.write(JSON.stringify(await check(cards)));
+} else if (command === "words") {
+  process.stdout.write(JSON.stringify(await words(cards)));
 } else if (command === "screenshots") {
   for (const path of await screenshots(cards, outDir)) console.log(`wrote ${path}`);
 } else {
-  console.error("usage: cards.mjs check CARDS.json | screenshots CARDS.json DIR");
+  console.error("usage: cards.mjs check CARDS.json | words CARDS.json | screenshots CARDS.json DIR");
   process.exit(2);
 }
