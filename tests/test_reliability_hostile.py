@@ -365,6 +365,7 @@ def _target_fields(world: World, draw: st.DrawFn, verb: str, role: str) -> dict[
         ),
         "attendance.list": lambda: {"school_id": pick(side.schools[school])},
         "digest.page": lambda: {"page": draw(id_shapes)},
+        "digest.show": lambda: {},
     }
     return builders[verb]()
 
