@@ -12,6 +12,7 @@ from cards.render import render_card
 from dialogs.registry import Registry
 from dialogs.turn import Reply, Turn
 from dialogs.words import full_day
+from storage.delivery_report import delivery_report, latest_period
 from storage.digests import (
     TRUST_DIGEST,
     SchoolPosition,
@@ -21,7 +22,6 @@ from storage.digests import (
     week_period,
 )
 from storage.models import Role
-from storage.outbox import delivery_report, latest_period
 from storage.visits import visit_year
 
 
@@ -225,14 +225,19 @@ async def page(turn: Turn) -> Reply:
     return Reply(card=card)
 
 
+# How each delivery state reads in `digest report`, in the order shown. The first four
+# are always shown; the rest only when some delivery is in that state.
 STATUS_LABELS = {
     "sent": "Delivered",
-    "pending": "Pending",
-    "sending": "Being sent",
-    "gone": "Recipient gone (blocked, removed or not installed)",
+    "waiting": "Not installed yet",
+    "gone": "Blocked or removed",
     "failed": "Failed",
+    "pending": "Queued",
+    "sending": "Being sent",
     "unconfirmed": "Unconfirmed",
+    "expired": "Expired: never installed",
 }
+ALWAYS_SHOWN = ("sent", "waiting", "gone", "failed")
 
 
 async def report(turn: Turn) -> Reply:
@@ -243,14 +248,31 @@ async def report(turn: Turn) -> Reply:
         result = await delivery_report(
             session, trust_id=turn.actor.trust_id, kind=TRUST_DIGEST, period=period
         )
-    counts = [(label, str(result.counts.get(status, 0))) for status, label in STATUS_LABELS.items()]
-    grouped: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}
     for name, status in result.not_reached:
-        grouped.setdefault(STATUS_LABELS.get(status, status), []).append(name)
+        names.setdefault(status, []).append(name)
+    # One line per state, its count and who: each state is named once.
+    rows = [
+        (label, _count_and_names(result.counts.get(status, 0), names.get(status, [])))
+        for status, label in STATUS_LABELS.items()
+        if status in ALWAYS_SHOWN or result.counts.get(status)
+    ]
+    recipients = f"{result.total} recipient{'' if result.total == 1 else 's'}"
     card = render_card(
         "digest_report",
-        title=f"Trust digest {period}: {result.total} recipients",
-        counts=counts,
-        not_reached=[(heading, ", ".join(names)) for heading, names in grouped.items()],
+        title=f"Trust digest {period}: {recipients}",
+        counts=rows,
+        note=(
+            "Not installed yet: sent when they open Waypoint, or replaced by next week's digest."
+            if result.counts.get("waiting")
+            else None
+        ),
     )
     return Reply(card=card)
+
+
+def _count_and_names(count: int, names: list[str]) -> str:
+    if not names:
+        return str(count)
+    more = count - len(names)
+    return f"{count}: {', '.join(names)}" + (f" and {more} more" if more > 0 else "")
