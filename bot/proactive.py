@@ -1,8 +1,9 @@
 """Proactive notices: every one goes through the outbox.
 
 A dialog's `notify` queues a delivery row and wakes the sender, so a notice
-keeps Teams' limits, survives a restart, and is sent once. A person who has not
-installed Waypoint ends as "gone" in the delivery report; nothing fails.
+keeps Teams' limits, survives a restart, and is sent once. A notice for a person
+who has not installed Waypoint waits for them (for its kind's bound,
+storage/waiting.py) and is sent when they install; nothing fails.
 """
 
 from __future__ import annotations
@@ -64,6 +65,9 @@ class OutboxNotifier:
         event.listen(session.sync_session, "after_commit", self._wake_after_commit, once=True)
 
     def _wake_after_commit(self, _session: object) -> None:
+        self.wake.set()
+
+    def wake_sender(self) -> None:
         self.wake.set()
 
     async def _enqueue(

@@ -47,6 +47,10 @@ class PersonalChats(Notifier, Protocol):
         """Whether the person has a chat with Waypoint that can be sent to now."""
         ...
 
+    def wake_sender(self) -> None:
+        """Something became due (a person installed Waypoint): send without delay."""
+        ...
+
 
 async def answer_in_room(
     activity: Activity,

@@ -3,8 +3,10 @@
 Limits (Teams): per conversation 7 messages/1 s, 8/2 s, 60/30 s, 1800/hour;
 per tenant a configurable rate (default 30/s). 429 → every sender of the trust
 waits out Retry-After (one shared "throttled until" in the store); 412 and 5xx
-→ retried later with jittered backoff; 403/404 → the recipient is gone and is
-never retried. A delivery is given up after `max_attempts`.
+→ retried later with jittered backoff; 403/404 → the recipient blocked or removed
+Waypoint ("gone") and is never retried. A delivery is given up after `max_attempts`.
+A message for someone who has not installed Waypoint is never claimed: it waits
+(storage/outbox.py), and once a minute the sender expires what waited its bound.
 """
 
 from __future__ import annotations
@@ -29,10 +31,12 @@ from storage.outbox import (
     Claimed,
     claim_next,
     due_count,
+    expire_waiting,
     mark_failed,
     mark_gone,
     mark_retry,
     mark_sent,
+    release_installed,
     settle_abandoned,
     throttle,
     throttled_until,
@@ -105,9 +109,7 @@ class OutboxSender:
         # A claim is abandoned only after minutes, so once a minute is soon enough;
         # settling on every wake made each notice cost a write transaction more.
         if self._settled_at is None or now - self._settled_at >= SETTLE_EVERY:
-            await self._record(
-                lambda session: settle_abandoned(session, claimed_before=now - ABANDONED_AFTER)
-            )
+            await self._record(lambda session: self._settle(session, now))
             self._settled_at = now
         # As many claimers as there are rows to claim (up to `concurrency`): each
         # claimer's last claim, which finds nothing, is a write transaction.
@@ -128,6 +130,14 @@ class OutboxSender:
             # The first worker's own error, as callers (and run_forever's log) knew it.
             raise failed.exceptions[0] from None
         return run
+
+    @staticmethod
+    async def _settle(session: AsyncSession, now: datetime) -> None:
+        await settle_abandoned(session, claimed_before=now - ABANDONED_AFTER)
+        # Messages that waited their bound for a reader who never installed end;
+        # any whose reader installed while it was being queued become due.
+        await expire_waiting(session, now=now)
+        await release_installed(session, now=now)
 
     async def run_forever(
         self, stop: asyncio.Event, *, wake: asyncio.Event | None = None, idle: float = 2.0
@@ -179,7 +189,9 @@ class OutboxSender:
     async def _send(self, claimed: Claimed) -> str:
         conversation = claimed.conversation_id
         if claimed.recipient_gone or not claimed.service_url or not conversation:
-            await self._gone_now(claimed, "not installed")
+            # Teams said 403/404 before: they blocked or removed Waypoint. (Someone
+            # who never installed it has no row claimed: theirs wait.)
+            await self._gone_now(claimed, "blocked or removed")
             return "gone"
         if self._connector.sends_tokens and not claimed.reference_authenticated:
             # Saved in development mode: its service URL was never vouched for, so it

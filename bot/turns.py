@@ -263,7 +263,11 @@ class WaypointBot:
                     bot_id=activity.recipient.id if activity.recipient else "",
                     reference=reference.serialize(),
                     authenticated=turn_is_authenticated(context),
+                    now=self.clock(),
                 )
+        # What waited for them (a digest, a notice) is due now: the sender need not
+        # wait for its next round.
+        self.notifier.wake_sender()
         # Teams announces one install twice (installationUpdate and
         # conversationUpdate): welcome once per install (see save_reference).
         if isinstance(who, Actor):

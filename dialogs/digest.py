@@ -16,6 +16,7 @@ from dialogs.digest_cards import (
 from dialogs.registry import Registry
 from dialogs.turn import Reply, Turn
 from dialogs.words import counted
+from storage.delivery_report import delivery_report, latest_period
 from storage.digests import (
     TRUST_DIGEST,
     TrustPosition,
@@ -24,7 +25,6 @@ from storage.digests import (
     week_period,
 )
 from storage.models import Role
-from storage.outbox import delivery_report, latest_period
 
 # Issue 7 gives the trust digest to trust leads; a trust admin loads data, not reads it.
 TRUST_READERS = frozenset({Role.trust_lead})
@@ -92,14 +92,19 @@ async def back_to_digest(turn: Turn) -> Reply:
     return Reply(card=trust_digest_card(await _position_for(turn, None)))
 
 
+# How each delivery state reads in `digest report`, in the order shown. The first four
+# are always shown; the rest only when some delivery is in that state.
 STATUS_LABELS = {
     "sent": "Delivered",
-    "pending": "Pending",
-    "sending": "Being sent",
-    "gone": "Recipient gone (blocked, removed or not installed)",
+    "waiting": "Not installed yet",
+    "gone": "Blocked or removed",
     "failed": "Failed",
+    "pending": "Queued",
+    "sending": "Being sent",
     "unconfirmed": "Unconfirmed",
+    "expired": "Expired: never installed",
 }
+ALWAYS_SHOWN = ("sent", "waiting", "gone", "failed")
 
 
 async def report(turn: Turn) -> Reply:
@@ -110,14 +115,30 @@ async def report(turn: Turn) -> Reply:
         result = await delivery_report(
             session, trust_id=turn.actor.trust_id, kind=TRUST_DIGEST, period=period
         )
-    counts = [(label, str(result.counts.get(status, 0))) for status, label in STATUS_LABELS.items()]
-    grouped: dict[str, list[str]] = {}
+    names: dict[str, list[str]] = {}
     for name, status in result.not_reached:
-        grouped.setdefault(STATUS_LABELS.get(status, status), []).append(name)
+        names.setdefault(status, []).append(name)
+    # One line per state, its count and who: each state is named once.
+    rows = [
+        (label, _count_and_names(result.counts.get(status, 0), names.get(status, [])))
+        for status, label in STATUS_LABELS.items()
+        if status in ALWAYS_SHOWN or result.counts.get(status)
+    ]
     card = render_card(
         "digest_report",
         title=f"Trust digest {period}: {counted(result.total, 'recipient')}",
-        counts=counts,
-        not_reached=[(heading, ", ".join(names)) for heading, names in grouped.items()],
+        counts=rows,
+        note=(
+            "Not installed yet: sent when they open Waypoint, or replaced by next week's digest."
+            if result.counts.get("waiting")
+            else None
+        ),
     )
     return Reply(card=card)
+
+
+def _count_and_names(count: int, names: list[str]) -> str:
+    if not names:
+        return str(count)
+    more = count - len(names)
+    return f"{count}: {', '.join(names)}" + (f" and {more} more" if more > 0 else "")

@@ -5,11 +5,16 @@ before it is sent, and marked with the outcome just after. A row still in
 "sending" when a sender died is never sent again: the connector may or may not
 have had it, and a message twice is the failure Waypoint promises not to make.
 It is reported as unconfirmed instead.
+
+A message for someone who has not installed Waypoint waits ("waiting"): no sender
+claims it until they install (`release_waiting`, when their chat is saved), and it
+ends "expired" once its kind's bound has passed (`expire_waiting`). Blocked or
+removed (Teams answered 403/404) stays final: "gone".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -19,7 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
-from storage.models import ConversationRef, Delivery, Person, SendThrottle
+from storage.models import ConversationRef, Delivery, SendThrottle
+from storage.waiting import EXPIRED, NEVER_INSTALLED, WAITING, wait_bound
 
 PENDING = "pending"
 SENDING = "sending"
@@ -27,6 +33,21 @@ SENT = "sent"
 GONE = "gone"
 FAILED = "failed"
 UNCONFIRMED = "unconfirmed"
+
+
+def _has_chat(trust_id: Any, person_id: Any) -> Any:
+    """The person has a personal chat with Waypoint on record (reachable, or blocked or
+    removed since: either way not "not installed")."""
+    return (
+        select(ConversationRef.id)
+        .where(
+            ConversationRef.trust_id == trust_id,
+            ConversationRef.person_id == person_id,
+            ConversationRef.conversation_type == "personal",
+            ConversationRef.service_url != "",
+        )
+        .exists()
+    )
 
 
 async def enqueue(
@@ -61,7 +82,7 @@ class Message:
 
 
 # Rows per INSERT: far under SQLite's limit on bound parameters (32,766), with
-# ten parameters a row.
+# eleven parameters a row.
 _ROWS_PER_INSERT = 1000
 
 
@@ -72,13 +93,44 @@ async def enqueue_many(
     messages: list[Message],
     now: datetime,
     requested_by: int | None = None,
+    latest_only: bool = False,
 ) -> int:
     """Queue messages in the caller's transaction, one INSERT per thousand; how many
-    were new (one queued before for the same period and recipient is skipped)."""
+    were new (one queued before for the same period and recipient is skipped).
+
+    A message for someone with no chat with Waypoint waits for them (see the module).
+    `latest_only`: a message of the same kind still waiting for its reader from an
+    earlier run (last week's digest) is replaced by this one: it expires.
+    """
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     queued = 0
     for start in range(0, len(messages), _ROWS_PER_INSERT):
+        chunk = messages[start : start + _ROWS_PER_INSERT]
+        recipients = {message.recipient_id for message in chunk}
+        with_chat = set(
+            await session.scalars(
+                select(ConversationRef.person_id).where(
+                    ConversationRef.trust_id == trust_id,
+                    ConversationRef.person_id.in_(recipients),
+                    ConversationRef.conversation_type == "personal",
+                    ConversationRef.service_url != "",
+                )
+            )
+        )
+        if latest_only:
+            for kind in {message.kind for message in chunk}:
+                await session.execute(
+                    update(Delivery)
+                    .where(
+                        Delivery.trust_id == trust_id,
+                        Delivery.kind == kind,
+                        Delivery.recipient_id.in_(recipients),
+                        Delivery.status == WAITING,
+                        Delivery.created_at < now,
+                    )
+                    .values(status=EXPIRED, last_error="replaced by a newer one")
+                )
         rows = [
             {
                 "trust_id": trust_id,
@@ -87,12 +139,13 @@ async def enqueue_many(
                 "recipient_id": message.recipient_id,
                 "requested_by": requested_by,
                 "payload": message.payload,
-                "status": PENDING,
+                "status": PENDING if message.recipient_id in with_chat else WAITING,
                 "attempts": 0,
                 "next_attempt_at": now,
                 "created_at": now,
+                "expires_at": now + wait_bound(message.kind),
             }
-            for message in messages[start : start + _ROWS_PER_INSERT]
+            for message in chunk
         ]
         statement = (
             insert(Delivery)
@@ -165,34 +218,45 @@ async def claim_next(
         )
         if session.bind is not None and session.bind.dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True)
-        row = await session.scalar(query)
-        if row is None:
-            return None
+        while True:
+            row = await session.scalar(query)
+            if row is None:
+                return None
+            reference = await session.scalar(
+                select(ConversationRef)
+                .where(
+                    ConversationRef.trust_id == row.trust_id,
+                    ConversationRef.person_id == row.recipient_id,
+                    ConversationRef.conversation_type == "personal",
+                    ConversationRef.service_url != "",
+                )
+                .order_by(ConversationRef.updated_at.desc())
+                .limit(1)
+            )
+            if reference is not None:
+                break
+            # No chat with Waypoint (queued before they had one, or the row predates
+            # waiting): it waits for them rather than ending "gone".
+            row.status = WAITING
+            row.last_error = "not installed"
+            if row.expires_at is None:
+                row.expires_at = row.created_at + wait_bound(row.kind)
+            await session.flush()
         row.status = SENDING
         row.claimed_at = now
         row.attempts += 1
-        reference = await session.scalar(
-            select(ConversationRef)
-            .where(
-                ConversationRef.trust_id == row.trust_id,
-                ConversationRef.person_id == row.recipient_id,
-                ConversationRef.conversation_type == "personal",
-            )
-            .order_by(ConversationRef.updated_at.desc())
-            .limit(1)
-        )
         return Claimed(
             id=row.id,
             trust_id=row.trust_id,
             recipient_id=row.recipient_id,
             payload=dict(row.payload),
             attempts=row.attempts,
-            service_url=reference.service_url if reference else None,
-            conversation_id=reference.conversation_id if reference else None,
-            bot_id=reference.bot_id if reference else None,
-            channel_id=reference.channel_id if reference else None,
-            recipient_gone=reference is None or reference.gone_at is not None,
-            reference_authenticated=reference is not None and reference.authenticated,
+            service_url=reference.service_url,
+            conversation_id=reference.conversation_id,
+            bot_id=reference.bot_id,
+            channel_id=reference.channel_id,
+            recipient_gone=reference.gone_at is not None,
+            reference_authenticated=reference.authenticated,
         )
 
 
@@ -210,7 +274,8 @@ async def mark_sent(session: AsyncSession, *, delivery_id: int, now: datetime) -
 
 
 async def mark_gone(session: AsyncSession, *, claimed: Claimed, now: datetime, reason: str) -> None:
-    """The recipient can't be reached (blocked, removed, never installed): never retried."""
+    """The recipient blocked or removed Waypoint: never retried (a message for someone
+    who never installed it waits instead)."""
     await _finish(session, claimed.id, status=GONE, last_error=reason)
     if claimed.conversation_id is not None:
         await session.execute(
@@ -241,6 +306,70 @@ async def settle_abandoned(session: AsyncSession, *, claimed_before: datetime) -
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+# -- waiting for a reader ------------------------------------------------------------
+
+
+async def release_waiting(
+    session: AsyncSession, *, trust_id: int, person_id: int | None, now: datetime
+) -> int:
+    """The person has installed Waypoint: what waits for them is due now (once: each
+    row goes back to "pending" and the sender claims it like any other)."""
+    if person_id is None:
+        return 0
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.trust_id == trust_id,
+            Delivery.recipient_id == person_id,
+            Delivery.status == WAITING,
+            (Delivery.expires_at.is_(None)) | (Delivery.expires_at > now),
+        )
+        .values(status=PENDING, next_attempt_at=now, last_error=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def release_installed(session: AsyncSession, *, now: datetime) -> int:
+    """Rows left waiting for someone who has a chat by now (their install and the
+    row's queueing crossed): due now. The sender runs this with `expire_waiting`."""
+    result = await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.status == WAITING,
+            (Delivery.expires_at.is_(None)) | (Delivery.expires_at > now),
+            _has_chat(Delivery.trust_id, Delivery.recipient_id),
+        )
+        .values(status=PENDING, next_attempt_at=now, last_error=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def expire_waiting(session: AsyncSession, *, now: datetime) -> int:
+    """Messages that waited their whole bound for a reader who never installed."""
+    result = await session.execute(
+        update(Delivery)
+        .where(Delivery.status == WAITING, Delivery.expires_at <= now)
+        .values(status=EXPIRED, last_error=NEVER_INSTALLED)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def withdraw_waiting(
+    session: AsyncSession, *, trust_id: int, kind: str, period: str, reason: str
+) -> None:
+    """What a waiting message told of is over (a concern closed): it is not sent."""
+    await session.execute(
+        update(Delivery)
+        .where(
+            Delivery.trust_id == trust_id,
+            Delivery.kind == kind,
+            Delivery.period == period,
+            Delivery.status == WAITING,
+        )
+        .values(status=EXPIRED, last_error=reason)
+    )
+
+
 # -- the shared throttle -----------------------------------------------------------
 
 
@@ -256,51 +385,6 @@ async def throttle(session: AsyncSession, *, trust_id: int, until: datetime) -> 
     elif until > row.until:
         row.until = until
     await session.flush()
-
-
-# -- the report ------------------------------------------------------------------
-
-
-@dataclass
-class DeliveryReport:
-    kind: str
-    period: str
-    counts: dict[str, int] = field(default_factory=dict)
-    # Recipients not reached, by name, with why.
-    not_reached: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts.values())
-
-
-async def latest_period(session: AsyncSession, *, trust_id: int, kind: str) -> str | None:
-    return await session.scalar(
-        select(Delivery.period)
-        .where(Delivery.trust_id == trust_id, Delivery.kind == kind)
-        .order_by(Delivery.created_at.desc(), Delivery.id.desc())
-        .limit(1)
-    )
-
-
-async def delivery_report(
-    session: AsyncSession, *, trust_id: int, kind: str, period: str
-) -> DeliveryReport:
-    report = DeliveryReport(kind=kind, period=period)
-    where = (Delivery.trust_id == trust_id, Delivery.kind == kind, Delivery.period == period)
-    for status, count in await session.execute(
-        select(Delivery.status, func.count()).where(*where).group_by(Delivery.status)
-    ):
-        report.counts[status] = int(count)
-    names = await session.execute(
-        select(Person.display_name, Delivery.status)
-        .join(Person, Person.id == Delivery.recipient_id)
-        .where(*where, Delivery.status.in_([GONE, FAILED, PENDING, UNCONFIRMED]))
-        .order_by(Delivery.status, Person.display_name)
-        .limit(50)
-    )
-    report.not_reached = [(name, status) for name, status in names]
-    return report
 
 
 def retry_time(now: datetime, seconds: float) -> datetime:

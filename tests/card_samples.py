@@ -186,8 +186,10 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
         {
             "verbs": AttendanceVerb,
             "title": "Attendance concern raised",
-            "subtitle": "Oakfield Primary's attendance leads have been told.",
-            "note": None,
+            "subtitle": None,
+            "note": "Kerry Walsh (attendance lead) will get a notice in Teams. Ravi Shah "
+            "(attendance lead) will get a notice when they open Waypoint. The notice "
+            "carries no pupil details.",
             "good": True,
             "concern": {
                 "facts": [
@@ -582,13 +584,26 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
     ],
     "digest_report": [
         {
-            "title": "Trust digest 2026-W50: 3 recipients",
-            "counts": [("Delivered", "1"), ("Pending", "0"), ("Recipient gone", "1")],
-            "not_reached": [
-                ("Recipient gone (blocked, removed or not installed)", "Helen Ashworth"),
-                ("Failed", "Zoë Fairbairn"),
+            "title": "Trust digest 2026-W50: 4 recipients",
+            "counts": [
+                ("Delivered", "1"),
+                ("Not installed yet", "1: Helen Ashworth"),
+                ("Blocked or removed", "1: Zoë Fairbairn"),
+                ("Failed", "1: Priya Natarajan"),
             ],
-        }
+            "note": "Not installed yet: sent when they open Waypoint, or replaced by next "
+            "week's digest.",
+        },
+        {
+            "title": "Trust digest 2026-W50: 1 recipient",
+            "counts": [
+                ("Delivered", "1"),
+                ("Not installed yet", "0"),
+                ("Blocked or removed", "0"),
+                ("Failed", "0"),
+            ],
+            "note": None,
+        },
     ],
     "digest_school": [
         {
@@ -1269,7 +1284,7 @@ TYPED: dict[str, tuple[Path, ...]] = {
         ("schools", "*", "reasons"),
         ("schools", "*", "line"),
     ),
-    "digest_report": (("not_reached", "*", 1),),
+    "digest_report": (("counts", "*", 1),),
     "digest_school": (("title",), ("facts", "*", 1)),
     "digest_trust": (
         ("attention", "*", "name"),

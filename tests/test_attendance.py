@@ -14,13 +14,14 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.settings import Settings
-from storage.attendance.concerns import ConcernDetails, raise_concern
+from storage.attendance.concerns import ConcernDetails, close_concern, raise_concern
 from storage.attendance.counts import attendance_counts
 from storage.attendance.rules import absence_flags
 from storage.engine import Sessions
-from storage.models import AttendanceConcern, ConcernEvent
+from storage.models import AttendanceConcern, ConcernEvent, Delivery
 from tests.support import (
     ADMIN,
+    BOT_ID,
     HEAD,
     OTHER_TENANT,
     SUBJECT_LEAD,
@@ -35,6 +36,7 @@ from tests.support import (
     field_error,
     inputs,
     loopback_connector,
+    message,
     only_card,
     seed_trust,
     serve,
@@ -255,7 +257,14 @@ async def test_a_teacher_raises_a_concern_and_it_is_stored_with_its_chronology(
     shown = facts(card)
     assert shown["Pupil"] == PUPIL
     assert shown["Vulnerable groups"] == "Disadvantaged / pupil premium, SEN support"
-    assert "attendance lead has been told" in card_text(card)
+    # Oakfield's lead has not installed Waypoint: the card says so, not "told".
+    assert (
+        "Alex Attendance (attendance lead) will get a notice when they open Waypoint. "
+        "The notice carries no pupil details." in card_text(card)
+    )
+    assert "has been told" not in card_text(card)
+    # The form has no review field: the card says what the date is and why.
+    assert shown["Next review"] == "Today: a new concern is looked at the day it is raised"
     # The teacher raised it but does not follow it: no buttons into the chronology.
     assert "actions" not in card
     [row] = await world.concerns()
@@ -364,6 +373,67 @@ async def test_the_schools_attendance_lead_gets_a_notice_with_no_pupil_data(
         refused = await world.press(button["verb"], button["data"], outsider)
         assert isinstance(refused, str) and refused.startswith("You don't have access")
         assert PUPIL not in refused
+
+
+def _install(user: str, url: str, kind: str) -> dict[str, Any]:
+    """Teams announcing that `user` installed Waypoint in their own chat."""
+    body = message("", user=user, service_url=url, conversation_id=f"a:{user}")
+    body.pop("text")
+    if kind == "installationUpdate":
+        body.update(type=kind, action="add")
+    else:
+        body.update(type=kind, membersAdded=[{"id": BOT_ID}])
+    return body
+
+
+async def test_a_lead_who_installs_later_gets_the_notice_once(world: World) -> None:
+    # On the real clock: the server's own sender expires nothing this test keeps waiting.
+    world.at(datetime.now(UTC))
+    async with loopback_connector() as connector:
+        reply = await world.submit({"verb": "attendance.save", **_raise_data(world)}, TEACHER)
+        await world.waypoint.notifier.drain()
+        assert connector.posted == []
+        for kind in ("installationUpdate", "conversationUpdate"):
+            await world.post(_install(AL_A, connector.url, kind))
+            await world.waypoint.notifier.drain()
+    assert "will get a notice when they open Waypoint" in card_text(only_card(reply))
+    notices = [p for p in connector.posted if p["path"].endswith("/activities")]
+    assert [p["conversation"] for p in notices] == [f"a:{AL_A}"]
+    assert "New attendance concern" in card_text(cards_in([notices[0]["activity"]])[0])
+
+
+async def test_a_closed_concerns_notice_no_longer_waits(world: World) -> None:
+    world.at(datetime.now(UTC))
+    async with loopback_connector() as connector:
+        await world.submit({"verb": "attendance.save", **_raise_data(world)}, TEACHER)
+        [concern] = await world.concerns()
+        async with world.sessions.begin() as session:
+            row = await session.get(AttendanceConcern, concern.id)
+            assert row is not None
+            await close_concern(
+                session,
+                row=row,
+                by=world.people[HEAD],
+                form_id=FORM_ID,
+                outcome="improved",
+                note="",
+                at=datetime.now(UTC),
+            )
+        await world.post(_install(AL_A, connector.url, "installationUpdate"))
+        await world.waypoint.notifier.drain()
+    assert not [p for p in connector.posted if p["path"].endswith("/activities")]
+    [delivery] = await world.stored(Delivery)
+    assert (delivery.status, delivery.last_error) == ("expired", "concern closed")
+
+
+async def test_the_confirmation_says_the_installed_lead_gets_it_in_teams(world: World) -> None:
+    async with loopback_connector() as connector:
+        await _installed(world, connector.url, AL_A)
+        reply = await world.submit({"verb": "attendance.save", **_raise_data(world)}, TEACHER)
+    assert (
+        "Alex Attendance (attendance lead) will get a notice in Teams. "
+        "The notice carries no pupil details." in card_text(only_card(reply))
+    )
 
 
 async def test_a_school_without_an_attendance_lead_tells_the_trusts(world: World) -> None:

@@ -378,7 +378,12 @@ async def test_digests_are_delivered_and_reported_with_names(
     shown = card_text(report)
     assert "Trust digest 2026-W50: 1 recipient" in shown
     facts = {f["title"]: f["value"] for f in report["body"][1]["facts"]}
-    assert facts["Delivered"] == "1" and facts["Pending"] == "0"
+    assert facts == {
+        "Delivered": "1",
+        "Not installed yet": "0",
+        "Blocked or removed": "0",
+        "Failed": "0",
+    }
 
 
 async def test_digest_on_demand_and_its_pages(

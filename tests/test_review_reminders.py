@@ -113,7 +113,8 @@ async def test_a_recovery_school_is_reminded_once_fourteen_days_before_the_term_
         seeded.person_ids[OTHER_LEAD],
     }
     assert {row.period for row in rows} == {f"2026-27/t1/school-{st_marys}"}
-    assert {row.status for row in rows} == {"pending"}
+    # Neither lead has installed Waypoint: both wait for them (storage/waiting.py).
+    assert {row.status for row in rows} == {"waiting"}
     # Refinement brings no termly review, and autumn holds no annual meeting.
     shown = _shown(rows[0])
     assert "Oakfield" not in shown
@@ -290,11 +291,11 @@ async def test_a_trust_lead_receives_the_card_in_their_own_chat(sessions: Sessio
     assert posted["conversation"] == "a:tess"
     card: dict[str, Any] = posted["activity"]["attachments"][0]["content"]
     assert "Standards review due: St Mary's C of E" in card_text(card)
-    # Owen has no chat with Waypoint: his is reported gone, and not tried again.
+    # Owen has no chat with Waypoint: his waits for him, and is not tried meanwhile.
     statuses = {row.recipient_id: row.status for row in await _reminders(sessions)}
     assert statuses == {
         seeded.person_ids[TRUST_LEAD]: "sent",
-        seeded.person_ids[OTHER_LEAD]: "gone",
+        seeded.person_ids[OTHER_LEAD]: "waiting",
     }
 
 

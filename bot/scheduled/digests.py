@@ -3,7 +3,10 @@
 `compose_week` composes every digest of a week and queues one delivery per
 recipient in the same transaction as the week's digest run, so composing twice
 (the scheduler in two replicas, and `waypoint digest run` from cron) queues
-each once. The outbox sender delivers them (bot/sender.py).
+each once. The outbox sender delivers them (bot/sender.py); a digest for someone
+who has not installed Waypoint waits for them (storage/waiting.py), so `waypoint
+serve` composing at start-up on a new store sends nothing to people who never
+installed it, and they get the latest digest when they do.
 """
 
 from __future__ import annotations
@@ -71,6 +74,10 @@ async def compose_week(
             for person_id, school_id in await school_digest_readers(session, trust_id=trust_id)
             if school_id in by_school
         ]
-        queued = await enqueue_many(session, trust_id=trust_id, messages=messages, now=now)
+        # A digest still waiting for someone who has not installed Waypoint is
+        # replaced by this week's: they get the latest one only.
+        queued = await enqueue_many(
+            session, trust_id=trust_id, messages=messages, now=now, latest_only=True
+        )
         await record_queued(session, trust_id=trust_id, period=period, queued=queued)
     return ComposeRun(period, composed=True, queued=queued)

@@ -83,9 +83,15 @@ async def concern_card(
         ("Stage", STAGES.get(row.stage, row.stage)),
         ("Status", status(row, turn.zone)),
     ]
+    raised_day = turn.local(row.raised_at).date()
     if row.status == OPEN:
-        facts.append(("Next review", review(row.next_review_on, turn.today)[0]))
-    raised_on = day(turn.local(row.raised_at).date())
+        when = review(row.next_review_on, turn.today)[0]
+        if row.next_review_on == raised_day == turn.today:
+            # Nobody chose this date: a new concern is due for review the day it is
+            # raised (storage/attendance/concerns.py raise_concern).
+            when = "Today: a new concern is looked at the day it is raised"
+        facts.append(("Next review", when))
+    raised_on = day(raised_day)
     facts.append(("Raised", f"{raised_on} by {raiser or 'a former member of staff'}"))
     card = render_card(
         "attendance_concern",

@@ -21,10 +21,13 @@ from storage.attendance.concerns import ConcernDetails, raise_concern, record_vi
 from storage.attendance.policy import attendance_leads, may_follow, raisable_schools
 from storage.attendance.rules import CONCERN_TYPES, STAGES, VULNERABLE_GROUPS, YEAR_GROUPS
 from storage.audit import record_refusal
+from storage.conversations import NOT_INSTALLED, REACHABLE, chat_state
+from storage.directory import person_name
 from storage.engine import AsyncSession
 from storage.forms import FormTaken
 from storage.models import AttendanceConcern, School
 from storage.schools import school_in_trust
+from storage.waiting import ATTENDANCE_NOTICE, attendance_notice_key
 
 _REF = re.compile(r"^[A-Z0-9]{1,20}$")
 # Initials are short; a longer run of letters is most likely a name.
@@ -235,9 +238,7 @@ async def _raised(session: AsyncSession, turn: Turn, row: AttendanceConcern) -> 
     school = await school_in_trust(session, trust_id=actor.trust_id, school_id=row.school_id)
     assert school is not None
     if leads:
-        note: str | None = (
-            f"{school.name}'s attendance lead has been told; the notice carries no pupil details."
-        )
+        note: str | None = await _who_is_told(session, actor.trust_id, leads)
     elif may_follow(actor, row.school_id):
         note = None
     else:
@@ -262,9 +263,38 @@ async def _raised(session: AsyncSession, turn: Turn, row: AttendanceConcern) -> 
     )
     for person_id in leads:
         await turn.notifier.notify(
-            trust_id=actor.trust_id, person_id=person_id, reply=notice, session=session
+            trust_id=actor.trust_id,
+            person_id=person_id,
+            reply=notice,
+            kind=ATTENDANCE_NOTICE,
+            key=attendance_notice_key(row.id),
+            session=session,
         )
     return reply
+
+
+async def _who_is_told(session: AsyncSession, trust_id: int, leads: list[int]) -> str:
+    """What is true of the leads' notice: queued for their chat, waiting for them to
+    open Waypoint, or unable to reach them (they blocked or removed it)."""
+    by_state: dict[str, list[str]] = {}
+    for person_id in leads:
+        state = await chat_state(session, trust_id=trust_id, person_id=person_id)
+        name = await person_name(session, person_id) or "A former member of staff"
+        by_state.setdefault(state, []).append(name)
+    lines = []
+    for state, names in by_state.items():
+        who = f"{_names(names)} (attendance lead{'s' if len(names) > 1 else ''})"
+        if state == REACHABLE:
+            lines.append(f"{who} will get a notice in Teams.")
+        elif state == NOT_INSTALLED:
+            lines.append(f"{who} will get a notice when they open Waypoint.")
+        else:
+            lines.append(f"{who} blocked or removed Waypoint: please tell them yourself.")
+    return " ".join(lines) + " The notice carries no pupil details."
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 async def _already_raised(session: AsyncSession, turn: Turn, row: AttendanceConcern) -> Reply:

@@ -30,6 +30,7 @@ from storage.engine import AsyncSession
 from storage.forms import FormTaken
 from storage.models import CoachingSession, CoachingStrand
 from storage.strands import active_strands
+from storage.waiting import COACHING_STEP
 
 MAX_ACTION_STEP = 500
 MAX_NOTES = 4000
@@ -296,6 +297,7 @@ async def save(turn: Turn) -> Reply:
                 trust_id=actor.trust_id,
                 person_id=row.coachee_id,
                 reply=Reply(card=render_card("coaching_step", session=session_view(line))),
+                kind=COACHING_STEP,
                 session=session,
             )
     return reply

@@ -15,6 +15,8 @@ from storage.audit import record_event
 from storage.directory import Actor
 from storage.forms import FormTaken, store_once, stored_by_form
 from storage.models import AttendanceConcern, ConcernChange, ConcernEvent
+from storage.outbox import withdraw_waiting
+from storage.waiting import ATTENDANCE_NOTICE, attendance_notice_key
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,14 @@ async def close_concern(
     row.next_review_on = None
     closed = event(row, by, at, form_id, "closed", text=note)
     await _apply(session, row, by, at, [closed], action="attendance.close")
+    # A notice still waiting for a lead who has not installed Waypoint is moot now.
+    await withdraw_waiting(
+        session,
+        trust_id=row.trust_id,
+        kind=ATTENDANCE_NOTICE,
+        period=attendance_notice_key(row.id),
+        reason="concern closed",
+    )
     return True
 
 

@@ -37,7 +37,8 @@ class Delivery(Base):
     requested_by: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
     # The message to send: {"text": …, "card": …}.
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # pending → sending → sent | gone | failed | unconfirmed
+    # pending → sending → sent | gone | failed | unconfirmed; or, for someone who has
+    # not installed Waypoint, waiting → pending (when they install) | expired.
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -45,6 +46,9 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_at: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # How long it may wait for a recipient who has not installed Waypoint (the bound
+    # for its kind, storage/outbox.py WAIT_BOUNDS); None for rows queued before 0013.
+    expires_at: Mapped[datetime | None]
 
 
 class SendThrottle(Base):
