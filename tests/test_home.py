@@ -221,14 +221,15 @@ async def test_list_schools_for_a_trust_lead_names_every_school(
     assert reply.card is not None
     shown = card_text(reply.card)
     assert "Waypoint Demo Trust: 6 schools" in shown
-    # Oakfield has the overdue action: first, with its category and the count.
+    # Oakfield needs the most attention: first, with the trust digest's reasons.
     names = [
         item["items"][0]["columns"][0]["items"]
         for item in reply.card["body"]
         if item.get("type") == "Container"
     ]
     assert names[0][0]["text"] == "Oakfield Primary"
-    assert names[0][1]["text"].startswith("Recovery · 1 action overdue")
+    assert names[0][1]["text"].startswith("Recovery category · 2 overdue actions · coaching")
+    assert "3 schools need attention" in shown
     assert len(names) == 6
     # Each school's button opens its category.
     verbs = {verb for verb, _ in card_actions(reply.card)}
