@@ -33,6 +33,10 @@ MAIN_CARDS = (
     "note_of_visit",
     "qa_status",
     "coaching_coverage",
+    "digest_trust",
+    "digest_page",
+    "digest_report",
+    "attendance_concern",
 )
 
 

@@ -652,7 +652,7 @@ async def test_update_and_close_build_a_dated_chronology(world: World) -> None:
     assert "Home visit with the education welfare officer" in shown
     assert "Next review set for Wed 2 Dec 2026" in shown
 
-    close_button = next(a for a in updated["actions"] if a["title"] == "Close concern")
+    close_button = next(a for a in updated["actions"] if a["title"] == "Close")
     close_form = await world.press(close_button["verb"], close_button["data"], HEAD)
     missing = await world.press(
         "attendance.close", dict(close_form["actions"][0]["data"], note="Back in"), HEAD
@@ -663,7 +663,7 @@ async def test_update_and_close_build_a_dated_chronology(world: World) -> None:
     closed = await world.press("attendance.close", closing, HEAD)
     assert "Concern closed" in card_text(closed)
     assert "Closed Wed 18 Nov 2026: Attendance improved" in card_text(closed)
-    assert not any(a["title"] in ("Update", "Close concern") for a in closed["actions"])
+    assert not any(a["title"] in ("Update", "Close") for a in closed["actions"])
     twice = await world.press("attendance.close", closing, HEAD)
     assert "Already closed" in card_text(twice)
     [row] = await world.concerns()
