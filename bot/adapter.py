@@ -37,6 +37,7 @@ from botframework.connector.auth import AuthenticateRequestResult
 
 from bot.channel_policy import ChannelPolicy
 from bot.connector import Connector
+from bot.metrics import Metrics
 from bot.offloop import BlockingWorker
 from bot.settings import Settings
 
@@ -58,9 +59,16 @@ class AuthUnavailable(Exception):
 
 
 class WaypointAdapter(CloudAdapter):  # type: ignore[misc]
-    def __init__(self, settings: Settings, connector: Connector, worker: BlockingWorker) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        connector: Connector,
+        worker: BlockingWorker,
+        metrics: Metrics | None = None,
+    ) -> None:
         super().__init__(ConfigurationBotFrameworkAuthentication(settings.sdk_configuration()))
         self.settings = settings
+        self.metrics = metrics or Metrics()
         self.policy = ChannelPolicy(settings)
         self._connector = connector
         self._worker = worker
@@ -114,8 +122,11 @@ class WaypointAdapter(CloudAdapter):  # type: ignore[misc]
         )
         context.turn_state[AUDIENCE_KEY] = result.audience
         context.turn_state[AUTHENTICATED_KEY] = not self.settings.anonymous
-        await self.run_pipeline(context, logic)
-        response: InvokeResponse | None = self._process_turn_results(context)
+        # Counted and timed here, around botbuilder's pipeline, so that the turn's
+        # error handler (bot.turns.WaypointBot.on_error) is inside the turn too.
+        with self.metrics.turn(activity):
+            await self.run_pipeline(context, logic)
+            response: InvokeResponse | None = self._process_turn_results(context)
         return response
 
     async def send_activities(

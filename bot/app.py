@@ -1,4 +1,7 @@
-"""The aiohttp application: /api/messages and /healthz, wired to one store."""
+"""The aiohttp application: /api/messages and /healthz, wired to one store.
+
+/metrics is not here: `waypoint serve` answers it on a port of its own (bot/metrics.py).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.adapter import WaypointAdapter
 from bot.connector import Connector, TokenProvider
 from bot.edge import handle_messages
+from bot.metrics import Metrics
 from bot.offloop import BlockingWorker
 from bot.proactive import OutboxNotifier
 from bot.scheduler import run_scheduler
@@ -39,6 +43,7 @@ class Waypoint:
     connector: Connector
     worker: BlockingWorker
     notifier: OutboxNotifier
+    metrics: Metrics
     # The digest tick; tests that drive composition themselves turn it off.
     scheduler: bool = True
 
@@ -54,8 +59,9 @@ def build_waypoint(settings: Settings, engine: AsyncEngine | None = None) -> Way
     sessions = session_factory(engine)
     worker = BlockingWorker("waypoint-auth")
     connector = Connector(TokenProvider(settings, worker))
-    adapter = WaypointAdapter(settings, connector, worker)
-    notifier = OutboxNotifier(sessions, OutboxSender(sessions, connector))
+    metrics = Metrics()
+    adapter = WaypointAdapter(settings, connector, worker, metrics)
+    notifier = OutboxNotifier(sessions, OutboxSender(sessions, connector, metrics=metrics))
     bot = WaypointBot(
         sessions=sessions,
         registry=build_registry(),
@@ -72,6 +78,7 @@ def build_waypoint(settings: Settings, engine: AsyncEngine | None = None) -> Way
         connector=connector,
         worker=worker,
         notifier=notifier,
+        metrics=metrics,
         scheduler=settings.digest_scheduler,
     )
 
@@ -95,6 +102,7 @@ def create_app(waypoint: Waypoint) -> web.Application:
             async with waypoint.engine.connect() as conn:
                 await conn.execute(text("select 1"))
         except Exception as error:
+            waypoint.metrics.store_error("healthz", error)
             log.warning("health check: store down (%s)", type(error).__name__)
             return web.json_response({"status": "degraded", "store": "down"}, status=503)
         return web.json_response({"status": "ok", "store": "up"})

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from tenacity import RetryCallState, wait_random_exponential
 
 from bot.connector import Connector, ConnectorError, ServiceUrlRefused
+from bot.metrics import Metrics
 from cards.render import attachment
 from storage.engine import finish_despite_cancel
 from storage.outbox import (
@@ -84,7 +85,9 @@ class OutboxSender:
         max_attempts: int = 6,
         concurrency: int = 8,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        metrics: Metrics | None = None,
     ) -> None:
+        self._metrics = metrics or Metrics()
         self._sessions = sessions
         self._connector = connector
         self._tenant_rate = tenant_rate
@@ -148,7 +151,8 @@ class OutboxSender:
             wake.clear()
             try:
                 await self.run_once()
-            except Exception:
+            except Exception as error:
+                self._metrics.store_error("sender", error)
                 log.exception("outbox run failed; trying again shortly")
             waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
             await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
@@ -166,6 +170,7 @@ class OutboxSender:
                 return
             await self._wait_out_throttle(claimed.trust_id)
             outcome = await self._send(claimed)
+            self._metrics.delivered(outcome)
             run.outcomes[claimed.id] = outcome
             if outcome == "sent":
                 run.sent += 1
@@ -182,6 +187,7 @@ class OutboxSender:
         if until is not None:
             wait = (until - self._clock()).total_seconds()
             if wait > 0:
+                self._metrics.throttled_for(wait)
                 await asyncio.sleep(wait)
 
     # -- one delivery ---------------------------------------------------------------

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     digest_scheduler: bool = Field(default=True, validation_alias="WAYPOINT_DIGEST_SCHEDULER")
     # Request bodies above this are refused with 413 before they are parsed.
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="WAYPOINT_MAX_BODY_BYTES")
+    # GET /metrics (Prometheus) is served by `waypoint serve` on a port of its own, never
+    # on the port Teams posts to; loopback by default (README, Configuration). 0: off.
+    metrics_host: str = Field(default="127.0.0.1", validation_alias="WAYPOINT_METRICS_HOST")
+    metrics_port: int = Field(
+        default=9464, ge=0, le=65535, validation_alias="WAYPOINT_METRICS_PORT"
+    )
 
     # Where channel tokens are checked. Left empty, the SDK's public-cloud defaults
     # apply; tests and sovereign clouds point these elsewhere.

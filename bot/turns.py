@@ -7,7 +7,6 @@ botbuilder types stop at this module.
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +18,7 @@ from pydantic import ValidationError
 from bot.adapter import turn_is_authenticated
 from bot.identity import identify
 from bot.invokes import ExecuteValue, error_body, invoke_body
+from bot.metrics import Outcome, mark_turn
 from bot.rooms import PersonalChats, answer_in_room, in_shared_room, store_down_reply
 from cards.render import ADAPTIVE_CARD
 from dialogs.home import choices_text, unmatched, welcome
@@ -57,23 +57,20 @@ class WaypointBot:
     # -- the turn ---------------------------------------------------------------
 
     async def on_turn(self, context: TurnContext) -> None:
-        activity = context.activity
-        started = time.perf_counter()
         try:
             await self._handle_once(context)
         except Exception as error:
             if not store_unavailable(error):
                 raise
+            mark_turn(Outcome.error, store_down=True)
             log.warning("store unavailable during a turn: %s", type(error).__name__)
             await self._answer_store_down(context)
-        finally:
-            log.info("turn type=%s ms=%.1f", activity.type, (time.perf_counter() - started) * 1000)
 
     async def _handle_once(self, context: TurnContext) -> None:
         activity = context.activity
         claimed = await self._claim(activity)
         if claimed is False:
-            log.info("redelivered activity ignored (type=%s)", activity.type)
+            mark_turn(Outcome.redelivered)
             return
         try:
             if activity.type == ActivityTypes.message:
@@ -110,6 +107,7 @@ class WaypointBot:
     async def on_error(self, context: TurnContext, error: Exception) -> None:
         """A failed turn: forget the conversation's dialog state so it can't wedge the user."""
         log.error("turn failed: %s", type(error).__name__, exc_info=error)
+        mark_turn(Outcome.error)
         try:
             # botbuilder's delete() raises KeyError unless the state was loaded this turn.
             await self.conversation_state.load(context)
@@ -295,6 +293,7 @@ class WaypointBot:
             who = await identify(session, context.activity)
         if isinstance(who, Actor):
             return who
+        mark_turn(Outcome.refused)
         if invoke:
             await self._invoke_response(context, 200, invoke_body(Reply(text=who.message)))
         else:
@@ -376,6 +375,7 @@ class WaypointBot:
         return await handler(turn)
 
     async def _refuse(self, actor: Actor, action: str, what: str, roles: Any) -> Reply:
+        mark_turn(Outcome.refused)
         async with self.sessions.begin() as session:
             await record_refusal(session, actor, action[:64])
         allowed = ", ".join(ROLE_LABELS[r.value] for r in sorted(roles or ()))

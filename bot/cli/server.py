@@ -16,6 +16,11 @@ def add_commands(commands: Commands) -> None:
     serve_parser = commands.add_parser("serve", help="serve the bot on /api/messages")
     serve_parser.add_argument("--host", help="address to listen on (default WAYPOINT_HOST)")
     serve_parser.add_argument("--port", type=int, help="port (default WAYPOINT_PORT)")
+    serve_parser.add_argument(
+        "--metrics-port",
+        type=int,
+        help="port of GET /metrics, 0 for none (default WAYPOINT_METRICS_PORT, 9464)",
+    )
     serve_parser.set_defaults(run=serve)
 
     db = commands.add_parser("db", help="the store").add_subparsers(
@@ -38,12 +43,15 @@ def add_commands(commands: Commands) -> None:
 @command
 def serve(call: Call) -> None:
     from bot.app import build_waypoint, create_app
+    from bot.metrics import serve_metrics_beside
 
     settings = call.settings
     if call.args.host:
         settings.host = call.args.host
     if call.args.port:
         settings.port = call.args.port
+    if call.args.metrics_port is not None:
+        settings.metrics_port = call.args.metrics_port
     try:
         settings.check_startup()
     except StartupRefused as refusal:
@@ -57,7 +65,15 @@ def serve(call: Call) -> None:
     logging.getLogger("waypoint").info(
         "Waypoint listening on http://%s:%d/api/messages (%s)", settings.host, settings.port, mode
     )
-    app = create_app(build_waypoint(settings))
+    waypoint = build_waypoint(settings)
+    app = create_app(waypoint)
+    serve_metrics_beside(
+        app,
+        waypoint.metrics,
+        waypoint.sessions,
+        host=settings.metrics_host,
+        port=settings.metrics_port,
+    )
     web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
 
 
