@@ -6,7 +6,7 @@ import json
 import logging
 import sys
 
-from bot.logs import JsonFormatter, TextFormatter
+from bot.logs import TURN_ID, JsonFormatter, TextFormatter, correlation_id
 
 
 def test_a_forged_line_break_in_a_logged_value_stays_on_its_record_line() -> None:
@@ -38,3 +38,35 @@ def test_a_forged_line_break_in_a_logged_value_stays_on_its_record_line() -> Non
     long = logging.LogRecord("w", logging.INFO, __file__, 1, "%s", ("x" * 100_000,), None)
     assert len(TextFormatter().format(long)) < 3000
     assert len(JsonFormatter().format(long)) < 3000
+
+
+def test_a_json_line_carries_the_turn_id_and_an_error_without_its_message() -> None:
+    """What someone typed can be quoted by an error's message (a validation error
+    quotes its input): in JSON (production) an error is its types and frames only."""
+    typed = "Pupil PQ7733 said something private"
+    try:
+        try:
+            int(typed)
+        except ValueError as inner:
+            raise RuntimeError(f"could not read {typed!r}") from inner
+    except RuntimeError:
+        failed = logging.LogRecord(
+            "waypoint.turn", logging.ERROR, __file__, 3, "turn failed: %s", ("X",), sys.exc_info()
+        )
+    token = TURN_ID.set(correlation_id("1700000000123456"))
+    try:
+        entry = json.loads(JsonFormatter().format(failed))
+    finally:
+        TURN_ID.reset(token)
+    assert entry["turn"] == correlation_id("1700000000123456") != "1700000000123456"
+    assert len(entry["turn"]) == 12
+    assert "PQ7733" not in json.dumps(entry)
+    error = entry["error"]
+    # Both exceptions of the chain, by type, with where they were raised.
+    assert "builtins.ValueError (message not logged)" in error
+    assert "builtins.RuntimeError (message not logged)" in error
+    assert "test_a_json_line_carries_the_turn_id" in error and "int(typed)" in error
+    # Outside a turn, no id.
+    assert "turn" not in json.loads(JsonFormatter().format(failed))
+    # Text mode (development) keeps the message, on its own indented lines.
+    assert "PQ7733" in TextFormatter().format(failed)
