@@ -54,7 +54,7 @@ def outbox(scraped: Samples, state: str) -> float | None:
 
 async def scrape(world: Served) -> Samples:
     """/metrics as the metrics port answers it."""
-    body = await world.waypoint.metrics.scrape(world.sessions)
+    body = await world.waypoint.metrics.scrape(world.waypoint.sessions)
     return samples(body.decode())
 
 
@@ -159,7 +159,11 @@ async def test_metrics_are_served_on_their_own_loopback_port_and_not_on_the_publ
         # What `waypoint serve` does, beside an app of its own (the harness's is running).
         beside = web.Application()
         serve_metrics_beside(
-            beside, world.waypoint.metrics, sessions, host=defaults.metrics_host, port=port
+            beside,
+            world.waypoint.metrics,
+            world.waypoint.sessions,
+            host=defaults.metrics_host,
+            port=port,
         )
         server = TestServer(beside, host="127.0.0.1")
         await server.start_server()
