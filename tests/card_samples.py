@@ -1127,7 +1127,19 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
                 }
             ],
         },
-        {"size_kb": 95, "limit_kb": 80, "smaller": []},
+        {
+            "size_kb": 95,
+            "limit_kb": 80,
+            "smaller": [
+                {
+                    "type": "Action.Execute",
+                    "title": "All notes of visit",
+                    "verb": VisitVerb.notes,
+                    "data": {"verb": VisitVerb.notes, "school_id": 2},
+                    "id": "smaller",
+                }
+            ],
+        },
     ],
     "store_down": [
         {
@@ -1337,7 +1349,8 @@ TYPED: dict[str, tuple[Path, ...]] = {
     "review_form": (("values", "*"), ("school",), ("facts", "*", 1), ("outcomes", "*", "title")),
     "review_reminder": (("title",), ("text",), ("facts", "*", 1)),
     "store_down": (("data", "*"),),
-    "too_large": (),
+    # The smaller view's button comes from the card replaced, as it was drawn there.
+    "too_large": (("smaller", "*", "title"),),
     "visits": (
         ("title",),
         ("planned",),
