@@ -40,6 +40,7 @@ from bot.connector import Connector
 from bot.metrics import Metrics
 from bot.offloop import BlockingWorker
 from bot.settings import Settings
+from bot.size_guard import fit_result_body
 
 log = logging.getLogger("waypoint.adapter")
 
@@ -221,9 +222,10 @@ def serialize_activity(activity: Activity) -> dict[str, Any]:
 
 
 def turn_result_body(response: InvokeResponse) -> tuple[int, Any]:
-    """The HTTP status and JSON body for what a turn returned."""
+    """The HTTP status and JSON body for what a turn returned (an invoke's answer, or
+    the replies of an `expectReplies` turn), each fitted to Teams' size limit."""
     body = response.body
     if hasattr(body, "serialize"):
         body = body.serialize()
     status = int(response.status or HTTPStatus.OK)
-    return status, body
+    return status, fit_result_body(body)

@@ -27,6 +27,7 @@ from tenacity import (
 from bot.channel_policy import ChannelPolicy
 from bot.offloop import BlockingWorker
 from bot.settings import Settings
+from bot.size_guard import activity_json
 
 log = logging.getLogger("waypoint.connector")
 
@@ -178,6 +179,9 @@ class Connector:
         if not self._policy.allows_service_url(service_url):
             raise ServiceUrlRefused()
         url = service_url.rstrip("/") + "/" + path
+        # Measured as Teams measures it, and replaced if Teams would refuse it; the
+        # bytes measured are the bytes sent.
+        body = activity_json(payload, where=f"{method} activity").encode("utf-8")
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(attempts),
             wait=_RetryAfterWait(),
@@ -185,12 +189,12 @@ class Connector:
             reraise=True,
         ):
             with attempt:
-                headers = {"Content-Type": "application/json"}
+                headers = {"Content-Type": "application/json; charset=utf-8"}
                 token = await self._tokens.token(audience)
                 if token:
                     headers["Authorization"] = f"Bearer {token}"
                 async with self._client().request(
-                    method, url, json=payload, headers=headers
+                    method, url, data=body, headers=headers
                 ) as response:
                     if response.status >= 400:
                         raise ConnectorError(

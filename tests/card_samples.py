@@ -1108,6 +1108,39 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             "school_id": 2,
         },
     ],
+    "too_large": [
+        {
+            "size_kb": 212,
+            "limit_kb": 80,
+            "smaller": [
+                {
+                    "type": "Action.Execute",
+                    "title": "Back to the digest",
+                    "verb": DigestVerb.digest,
+                    "data": {"verb": DigestVerb.digest},
+                    "id": "smaller",
+                    "fallback": {
+                        "type": "Action.Submit",
+                        "title": "Back to the digest",
+                        "data": {"verb": DigestVerb.digest},
+                    },
+                }
+            ],
+        },
+        {
+            "size_kb": 95,
+            "limit_kb": 80,
+            "smaller": [
+                {
+                    "type": "Action.Execute",
+                    "title": "All notes of visit",
+                    "verb": VisitVerb.notes,
+                    "data": {"verb": VisitVerb.notes, "school_id": 2},
+                    "id": "smaller",
+                }
+            ],
+        },
+    ],
     "store_down": [
         {
             "data": {
@@ -1316,6 +1349,8 @@ TYPED: dict[str, tuple[Path, ...]] = {
     "review_form": (("values", "*"), ("school",), ("facts", "*", 1), ("outcomes", "*", "title")),
     "review_reminder": (("title",), ("text",), ("facts", "*", 1)),
     "store_down": (("data", "*"),),
+    # The smaller view's button comes from the card replaced, as it was drawn there.
+    "too_large": (("smaller", "*", "title"),),
     "visits": (
         ("title",),
         ("planned",),
