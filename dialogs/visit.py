@@ -38,7 +38,8 @@ from storage.visits import (
 
 MAX_NEXT_STEPS = 20
 MAX_STEPS_TEXT = 4000
-# Earlier actions offered for rating on one card; the card must stay well under 28 KB.
+# Earlier actions offered for rating on one card: few enough that the card stays well
+# under Teams' 80 KB (bot/size_guard.py measures every outgoing activity).
 MAX_TO_RATE = 15
 # Characters of an earlier action's description shown on the form.
 SHOWN_LENGTH = 160
