@@ -223,6 +223,7 @@ class OutboxSender:
             if self._stopping:  # stopped while it was being claimed
                 await self._record(lambda s: release_claim(s, delivery_id=claimed.id))
                 return "released"
+            await self._wait_out_throttle(claimed.trust_id)
             return await self._send(claimed)
         except asyncio.CancelledError:
             if self._holding.pop(me, None) is not None:
