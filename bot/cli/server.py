@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.command import Call, CommandFailed, Commands, command, iso_date
@@ -42,8 +42,9 @@ def add_commands(commands: Commands) -> None:
 
 @command
 def serve(call: Call) -> None:
-    from bot.app import build_waypoint, create_app
+    from bot.app import LIFECYCLE_KEY, build_waypoint, create_app
     from bot.metrics import serve_metrics_beside
+    from bot.shutdown import serve_until_signalled
 
     settings = call.settings
     if call.args.host:
@@ -74,7 +75,10 @@ def serve(call: Call) -> None:
         host=settings.metrics_host,
         port=settings.metrics_port,
     )
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    # Until SIGTERM; then no turn is cut and no outbox claim is held (bot/shutdown.py).
+    asyncio.run(
+        serve_until_signalled(app, app[LIFECYCLE_KEY], host=settings.host, port=settings.port)
+    )
 
 
 @command

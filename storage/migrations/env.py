@@ -9,6 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from storage.engine import create_engine
+from storage.migrate import lock_migrations
 from storage.models import Base
 
 config = context.config
@@ -23,20 +24,26 @@ def _run(connection: Connection) -> None:
         # (ON DELETE CASCADE). The pragma only works outside a transaction: set here,
         # before the migrations' transaction begins, and checked and restored after.
         _pragma(connection, "PRAGMA foreign_keys=OFF")
-    context.configure(
-        connection=connection,
-        target_metadata=target_metadata,
-        render_as_batch=sqlite,
-        compare_type=True,
-    )
+    # Before Alembic looks at the version: one upgrade at a time (several replicas).
+    began = lock_migrations(connection)
     try:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+        )
         with context.begin_transaction():
             context.run_migrations()
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"a migration broke foreign keys: {broken[:5]}")
+        if began is not None:
+            began.commit()
     finally:
+        if began is not None and began.is_active:
+            began.rollback()
         if sqlite:
             _pragma(connection, "PRAGMA foreign_keys=ON")
 
