@@ -35,4 +35,6 @@ def test_a_replica_killed_under_load_loses_nothing_and_repeats_nothing(tmp_path:
     report = run_cluster(tmp_path)
     for line in report.lines:
         print(f"cluster: {line}")
+    for problem in report.problems:
+        print(f"cluster: PROBLEM: {problem}")
     assert report.problems == []
