@@ -19,6 +19,7 @@ from bot.proactive import OutboxNotifier
 from bot.scheduler import run_scheduler
 from bot.sender import OutboxSender
 from bot.settings import Settings
+from bot.shutdown import Lifecycle, refusal
 from bot.state import SqlStorage
 from bot.turns import WaypointBot
 from dialogs.catalogue import build_registry
@@ -43,7 +44,7 @@ class Waypoint:
     scheduler: bool = True
 
     async def close(self) -> None:
-        await self.notifier.drain()
+        # Nothing more is sent: what is due waits in the outbox for the next sender.
         await self.connector.close()
         self.worker.stop()
         await self.engine.dispose()
@@ -77,6 +78,7 @@ def build_waypoint(settings: Settings, engine: AsyncEngine | None = None) -> Way
 
 
 WAYPOINT_KEY = web.AppKey("waypoint", Waypoint)
+LIFECYCLE_KEY = web.AppKey("lifecycle", Lifecycle)
 
 
 def create_app(waypoint: Waypoint) -> web.Application:
@@ -86,11 +88,17 @@ def create_app(waypoint: Waypoint) -> web.Application:
     # The edge reads bodies itself with its own limit; this is only a backstop.
     app = web.Application(client_max_size=waypoint.settings.max_body_bytes + 1024)
     app[WAYPOINT_KEY] = waypoint
+    lifecycle = app[LIFECYCLE_KEY] = Lifecycle()
 
     async def messages(request: web.Request) -> web.Response:
-        return await handle_messages(request, waypoint.adapter, waypoint.bot.on_turn)
+        if lifecycle.shutting_down:
+            return refusal()
+        with lifecycle.turn():
+            return await handle_messages(request, waypoint.adapter, waypoint.bot.on_turn)
 
     async def healthz(request: web.Request) -> web.Response:
+        if lifecycle.shutting_down:
+            return web.json_response({"status": "shutting down"}, status=503)
         try:
             async with waypoint.engine.connect() as conn:
                 await conn.execute(text("select 1"))
@@ -99,8 +107,7 @@ def create_app(waypoint: Waypoint) -> web.Application:
             return web.json_response({"status": "degraded", "store": "down"}, status=503)
         return web.json_response({"status": "ok", "store": "up"})
 
-    stop = asyncio.Event()
-    background: list[asyncio.Task[None]] = []
+    stop, background = lifecycle.stop, lifecycle.background
 
     async def on_startup(_app: web.Application) -> None:
         background.append(asyncio.create_task(waypoint.notifier.run(stop)))
@@ -117,8 +124,8 @@ def create_app(waypoint: Waypoint) -> web.Application:
             )
 
     async def on_shutdown(_app: web.Application) -> None:
-        stop.set()
-        await asyncio.gather(*background, return_exceptions=True)
+        # Done already after SIGTERM (bot/shutdown.py); not when a test's server stops.
+        await lifecycle.stop_background()
 
     async def on_cleanup(_app: web.Application) -> None:
         await waypoint.close()

@@ -32,10 +32,12 @@ from storage.outbox import (
     claim_next,
     due_count,
     expire_waiting,
+    mark_cut,
     mark_failed,
     mark_gone,
     mark_retry,
     mark_sent,
+    release_claim,
     release_installed,
     settle_abandoned,
     throttle,
@@ -100,6 +102,10 @@ class OutboxSender:
         self._conversation_locks: dict[str, asyncio.Lock] = {}
         self._gone: set[str] = set()
         self._settled_at: datetime | None = None
+        # Shutting down (run_forever's stop); and the workers holding a claimed row
+        # that has not reached the connector yet, with its id.
+        self._stopping = False
+        self._holding: dict[asyncio.Task[Any], int] = {}
 
     # -- running ---------------------------------------------------------------
 
@@ -142,21 +148,50 @@ class OutboxSender:
     async def run_forever(
         self, stop: asyncio.Event, *, wake: asyncio.Event | None = None, idle: float = 2.0
     ) -> None:
-        """The in-process sender of `waypoint serve`: runs when woken, or every `idle` s."""
+        """The in-process sender of `waypoint serve`: runs when woken, or every `idle` s.
+
+        When `stop` is set mid-run (shutdown), no more rows are claimed, and a row
+        claimed but not yet handed to the connector (waiting out a throttle or a
+        limit) is released: due again at once, for another replica. A send already on
+        the wire is let finish; cancel this to cut it (its row is then unconfirmed).
+        """
         wake = wake or asyncio.Event()
-        while not stop.is_set():
-            wake.clear()
-            try:
-                await self.run_once()
-            except Exception:
-                log.exception("outbox run failed; trying again shortly")
-            waiters = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())]
-            await asyncio.wait(waiters, timeout=idle, return_when=asyncio.FIRST_COMPLETED)
-            for waiter in waiters:
-                waiter.cancel()
+        stopped = asyncio.ensure_future(stop.wait())
+        run: asyncio.Future[SendRun] | None = None
+        try:
+            while not stop.is_set():
+                wake.clear()
+                run = asyncio.ensure_future(self.run_once())
+                await asyncio.wait([run, stopped], return_when=asyncio.FIRST_COMPLETED)
+                if not run.done():
+                    self._let_go()
+                try:
+                    await run
+                except Exception:
+                    log.exception("outbox run failed; trying again shortly")
+                if stop.is_set():
+                    break
+                woken = asyncio.ensure_future(wake.wait())
+                await asyncio.wait(
+                    [stopped, woken], timeout=idle, return_when=asyncio.FIRST_COMPLETED
+                )
+                woken.cancel()
+        finally:
+            if run is not None and not run.done():
+                # Cancelled from outside: every worker releases or settles its row first.
+                run.cancel()
+                await asyncio.wait([run])
+            stopped.cancel()
+            self._stopping = False
+
+    def _let_go(self) -> None:
+        """Stop claiming, and cancel the workers holding a claim not yet on the wire."""
+        self._stopping = True
+        for worker in list(self._holding):
+            worker.cancel()
 
     async def _worker(self, run: SendRun, trust_id: int | None) -> None:
-        while True:
+        while not self._stopping:
             if trust_id is not None:
                 await self._wait_out_throttle(trust_id)
             claimed = await finish_despite_cancel(
@@ -164,8 +199,9 @@ class OutboxSender:
             )
             if claimed is None:
                 return
-            await self._wait_out_throttle(claimed.trust_id)
-            outcome = await self._send(claimed)
+            outcome = await self._deliver(claimed)
+            if outcome == "released":
+                return
             run.outcomes[claimed.id] = outcome
             if outcome == "sent":
                 run.sent += 1
@@ -175,6 +211,27 @@ class OutboxSender:
                 run.failed += 1
             else:
                 run.retried += 1
+
+    async def _deliver(self, claimed: Claimed) -> str:
+        """Send a claimed row; cancelled (shutdown), release it if it never reached the
+        connector, else settle it as unconfirmed now rather than at the reclaim."""
+        me = asyncio.current_task()
+        assert me is not None
+        # Held, not yet on the wire: _send_now takes it off just before it sends.
+        self._holding[me] = claimed.id
+        try:
+            if self._stopping:  # stopped while it was being claimed
+                await self._record(lambda s: release_claim(s, delivery_id=claimed.id))
+                return "released"
+            return await self._send(claimed)
+        except asyncio.CancelledError:
+            if self._holding.pop(me, None) is not None:
+                await self._record(lambda s: release_claim(s, delivery_id=claimed.id))
+            else:
+                await self._record(lambda s: mark_cut(s, delivery_id=claimed.id))
+            raise
+        finally:
+            self._holding.pop(me, None)
 
     async def _wait_out_throttle(self, trust_id: int) -> None:
         async with self._sessions() as session:
@@ -216,6 +273,8 @@ class OutboxSender:
         await self._tenant_limiter(claimed.trust_id).acquire()
         for limiter in self._conversation(claimed.conversation_id):
             await limiter.acquire()
+        # On the wire from here: cut now, it may arrive (see run_forever).
+        self._holding.pop(asyncio.current_task(), None)  # type: ignore[arg-type]
         try:
             await self._connector.send(
                 service_url=claimed.service_url,

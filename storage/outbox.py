@@ -15,7 +15,7 @@ removed (Teams answered 403/404) stays final: "gone".
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -296,6 +296,17 @@ async def mark_failed(session: AsyncSession, *, delivery_id: int, reason: str) -
     await _finish(session, delivery_id, status=FAILED, last_error=reason)
 
 
+async def release_claim(session: AsyncSession, *, delivery_id: int) -> None:
+    """A claim let go before its message reached the connector (the sender is
+    stopping): due again at once for any sender, the attempt not counted."""
+    await _finish(session, delivery_id, status=PENDING, attempts=Delivery.attempts - 1)
+
+
+async def mark_cut(session: AsyncSession, *, delivery_id: int) -> None:
+    """Cut mid-send (the sender stopped): the connector may have it, so never resent."""
+    await _finish(session, delivery_id, status=UNCONFIRMED, last_error="sender stopped mid-send")
+
+
 async def settle_abandoned(session: AsyncSession, *, claimed_before: datetime) -> int:
     """Rows a dead sender left in "sending": unconfirmed, never resent."""
     result = await session.execute(
@@ -385,7 +396,3 @@ async def throttle(session: AsyncSession, *, trust_id: int, until: datetime) -> 
     elif until > row.until:
         row.until = until
     await session.flush()
-
-
-def retry_time(now: datetime, seconds: float) -> datetime:
-    return now + timedelta(seconds=seconds)

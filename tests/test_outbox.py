@@ -20,7 +20,7 @@ from bot.settings import Settings
 from storage.conversations import save_reference
 from storage.engine import create_engine, session_factory
 from storage.models import Delivery, Person, SendThrottle, Trust
-from storage.outbox import GONE, SENDING, SENT, UNCONFIRMED, enqueue
+from storage.outbox import GONE, SENT, UNCONFIRMED, enqueue
 from tests.conftest import POSTGRES_URL, _truncate
 from tests.fake_teams import CONVERSATION_LIMITS, FakeTeams, fake_teams
 
@@ -276,8 +276,9 @@ async def test_a_stopped_sender_returns_only_once_every_worker_has_stopped(
             assert connector.sending == 0
         finally:
             await connector.close()
-    # Both were claimed and never confirmed: left for the next sender to settle.
-    assert await _statuses(sessions) == {SENDING: 2}
+    # Both were cut on the wire: unconfirmed at once (never resent), not left in
+    # "sending" for the next sender to settle minutes later.
+    assert await _statuses(sessions) == {UNCONFIRMED: 2}
 
 
 async def test_a_sender_cancelled_anywhere_leaves_the_sqlite_file_free_for_the_next_writer(

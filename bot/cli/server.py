@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
-from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli.command import Call, CommandFailed, Commands, command, iso_date
@@ -37,7 +37,8 @@ def add_commands(commands: Commands) -> None:
 
 @command
 def serve(call: Call) -> None:
-    from bot.app import build_waypoint, create_app
+    from bot.app import LIFECYCLE_KEY, build_waypoint, create_app
+    from bot.shutdown import serve_until_signalled
 
     settings = call.settings
     if call.args.host:
@@ -58,7 +59,10 @@ def serve(call: Call) -> None:
         "Waypoint listening on http://%s:%d/api/messages (%s)", settings.host, settings.port, mode
     )
     app = create_app(build_waypoint(settings))
-    web.run_app(app, host=settings.host, port=settings.port, print=None, access_log=None)
+    # Until SIGTERM; then no turn is cut and no outbox claim is held (bot/shutdown.py).
+    asyncio.run(
+        serve_until_signalled(app, app[LIFECYCLE_KEY], host=settings.host, port=settings.port)
+    )
 
 
 @command
