@@ -93,7 +93,7 @@ def set_digest_slot(store: DemoStore, at: datetime) -> datetime:
     return slot
 
 
-def chaos(run: Cluster, started: float, events: list[str]) -> None:
+def chaos(run: Cluster, started: float, events: list[str], exits: dict[str, int]) -> None:
     """kill -9 one replica and start it again; SIGTERM another and start it again."""
 
     def at(offset: float) -> None:
@@ -110,6 +110,7 @@ def chaos(run: Cluster, started: float, events: list[str]) -> None:
     run.signal(2, signal.SIGTERM)
     sent = time.monotonic()
     code = run.wait_exit(2, within=30.0)
+    exits["SIGTERM"] = code
     events.append(
         f"{sent - started:5.1f} s  SIGTERM waypoint3: exit {code} after "
         f"{time.monotonic() - sent:.1f} s"
@@ -305,7 +306,8 @@ def run_cluster(work: Path) -> Report:
             events: list[str] = [
                 f"digest slot {slot:%a %H:%M} ({DIGEST_ZONE}); load {seconds:.0f} s"
             ]
-            chaos_thread = threading.Thread(target=chaos, args=(run, started, events))
+            exits: dict[str, int] = {}
+            chaos_thread = threading.Thread(target=chaos, args=(run, started, events, exits))
             chaos_thread.start()
             asyncio.run(load.run(seconds))
             chaos_thread.join()
@@ -314,6 +316,8 @@ def run_cluster(work: Path) -> Report:
             stats = connector_stats(connector)
             haproxy = run.haproxy_retries()
         report = check(store, load, stats, deliveries, period, haproxy)
+        # Graceful shutdown: SIGTERM ends a replica with exit 0, its turns finished.
+        report.expect(exits.get("SIGTERM") == 0, f"SIGTERM exit code {exits.get('SIGTERM')}")
     report.lines[:0] = events
     report.figure(f"whole run {time.monotonic() - started_all:.0f} s")
     return report
