@@ -265,15 +265,15 @@ def check(
     report.expect(missing == 0, f"{missing} outbox rows marked sent never arrived")
 
     # Failed requests: each one Teams retries (5xx, dropped, timed out), each retried.
-    failures = Counter(f.reason for f in load.failures)
+    failures = Counter(f"{f.reason} {f.route}" for f in load.failures)
+    how = ", ".join(f"{n} {reason}" for reason, n in sorted(failures.items()))
     report.figure(
-        f"requests failed: {len(load.failures)}"
-        + (
-            " (" + ", ".join(f"{r} {n}" for r, n in sorted(failures.items())) + ")"
-            if failures
-            else ""
-        )
-        + f"; retried and answered {sum(1 for f in load.failures if f.retried_ok)}"
+        f"requests failed: {len(load.failures)}{f' ({how})' if how else ''}; retried "
+        f"through HAProxy and answered {sum(1 for f in load.failures if f.retried_ok)}"
+    )
+    report.figure(
+        "HAProxy sent on to another replica itself: "
+        + ", ".join(f"{name} {n}" for name, n in haproxy.items())
     )
     report.expect(not load.refused, f"answers Teams would not retry: {load.refused[:5]}")
     report.expect(all(f.retried_ok for f in load.failures), "a failed request's retry failed")
