@@ -8,7 +8,7 @@ NODE_TOOLS := tools/node_modules/.package-lock.json
 # Debian's Chromium, driven by playwright-core; never a browser downloaded by a tool.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint install clean tools chromium browser-tools e2e screenshots bench wrk reliability playground
+.PHONY: run test lint install clean tools chromium browser-tools e2e screenshots bench wrk reliability playground haproxy cluster bench-replicas
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,8 @@ lint: $(STAMP)
 # pytest first (its card checks use Node and Chromium when they are here), then the
 # end-to-end run in the Agents Playground. Under CI both are required; elsewhere a
 # machine without Node or Chromium skips them and says so. Under CI pytest also runs
-# the tests marked slow (the full reliability suite; `make reliability` elsewhere).
+# the tests marked slow (the full reliability suite, `make reliability` elsewhere; and
+# the cluster run, `make cluster`).
 test: lint browser-tools
 	$(BIN)/pytest -q -rs --durations=25
 	@if [ -n "$$CI" ] || { command -v node >/dev/null 2>&1 && [ -x $(CHROMIUM) ]; }; then \
@@ -81,8 +82,8 @@ chromium:
 		exit 1; \
 	fi
 
-# What pytest's card checks (Chromium) and benchmark smoke test (wrk) use, where it
-# can be had: required under CI.
+# What pytest's card checks (Chromium), benchmark smoke test (wrk) and cluster run
+# (HAProxy) use, where it can be had: required under CI.
 browser-tools:
 	@if command -v node >/dev/null 2>&1; then \
 		$(MAKE) --no-print-directory tools; \
@@ -91,7 +92,7 @@ browser-tools:
 	else \
 		echo "make: no node: the card renderer checks will be skipped"; \
 	fi
-	@if [ -n "$$CI" ]; then $(MAKE) --no-print-directory chromium wrk; fi
+	@if [ -n "$$CI" ]; then $(MAKE) --no-print-directory chromium wrk haproxy; fi
 
 e2e: $(STAMP) tools chromium
 	WAYPOINT_E2E=1 $(BIN)/pytest -q -s tests/test_e2e.py
@@ -114,6 +115,28 @@ wrk:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
 	else \
 		echo "make: no wrk: install Debian's wrk (apt-get install wrk)" >&2; \
+		exit 1; \
+	fi
+
+# Three replicas behind HAProxy on PostgreSQL, one killed and one stopped under load
+# (tests/cluster.py, docs/DEPLOY.md): prints its figures, fails on anything lost or
+# twice. About two minutes. `make test` runs it under CI (tests/test_cluster.py).
+cluster: $(STAMP) haproxy
+	$(BIN)/python -m tests.cluster
+
+# Category turns through HAProxy at 1, 2 and 3 replicas (bench/replicas.py).
+bench-replicas: $(STAMP) wrk haproxy
+	$(BIN)/python -m bench.replicas
+
+# Debian's HAProxy, in front of the replicas in the cluster run and the replica
+# benchmark. CI runs as root: it installs it when it is missing. Elsewhere this only
+# says what to install.
+haproxy:
+	@if command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ]; then :; \
+	elif [ -n "$$CI" ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy; \
+	else \
+		echo "make: no haproxy: install Debian's haproxy (apt-get install haproxy)" >&2; \
 		exit 1; \
 	fi
 

@@ -9,16 +9,23 @@
 - `fake-teams`: tests/fake_teams.py's FakeTeams, which enforces a tenant rate and
   Teams' per-conversation limits, in a process of its own (as Teams is), with what
   it received on GET /stats.
+- `recorder`: the connector the cluster test points every replica at. It answers
+  as `connector` does and records every activity: replies by the activity they
+  answer, proactive messages (the outbox's) by conversation and a hash of their card
+  or text, so a test can tell a message delivered twice (GET /stats).
 - `echo` (baseline b): botbuilder 4.17.1's echo bot as its samples ship it:
   CloudAdapter with ConfigurationBotFrameworkAuthentication and an empty app id.
 
-    python -m bench.servers connector|relay|echo|fake-teams --port N [--tenant-rate R]
+    python -m bench.servers connector|recorder|relay|echo|fake-teams --port N [--tenant-rate R]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import logging
+from collections import Counter
 from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
@@ -45,6 +52,39 @@ def connector_app() -> web.Application:
     app = web.Application()
     app.router.add_post("/v3/conversations/{conversation}/activities", post_activity)
     app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", post_activity)
+    app.router.add_get("/stats", get_stats)
+    app.router.add_get(HEALTH_PATH, get_stats)
+    return app
+
+
+def message_key(conversation: str, activity: dict[str, Any]) -> str:
+    """What identifies a proactive message: its conversation and its content."""
+    content = activity.get("attachments") or activity.get("text") or ""
+    digest = hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+    return f"{conversation} {digest}"
+
+
+def recorder_app() -> web.Application:
+    replies: Counter[str] = Counter()
+    proactive: Counter[str] = Counter()
+
+    async def post_reply(request: web.Request) -> web.Response:
+        await request.json()
+        replies[request.match_info["reply_to"]] += 1
+        return web.json_response({"id": f"r{sum(replies.values())}"})
+
+    async def post_proactive(request: web.Request) -> web.Response:
+        activity = await request.json()
+        proactive[message_key(request.match_info["conversation"], activity)] += 1
+        return web.json_response({"id": f"p{sum(proactive.values())}"})
+
+    async def get_stats(request: web.Request) -> web.Response:
+        posted = sum(replies.values()) + sum(proactive.values())
+        return web.json_response({"posted": posted, "replies": replies, "proactive": proactive})
+
+    app = web.Application()
+    app.router.add_post("/v3/conversations/{conversation}/activities", post_proactive)
+    app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", post_reply)
     app.router.add_get("/stats", get_stats)
     app.router.add_get(HEALTH_PATH, get_stats)
     return app
@@ -162,7 +202,12 @@ def fake_teams_app(tenant_rate: float) -> web.Application:
     return app
 
 
-APPS = {"connector": connector_app, "relay": relay_app, "echo": echo_app}
+APPS = {
+    "connector": connector_app,
+    "recorder": recorder_app,
+    "relay": relay_app,
+    "echo": echo_app,
+}
 
 
 def main(argv: list[str] | None = None) -> None:

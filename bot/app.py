@@ -122,7 +122,12 @@ def create_app(waypoint: Waypoint) -> web.Application:
         if waypoint.scheduler:
             background.append(
                 asyncio.create_task(
-                    run_scheduler(waypoint.sessions, stop, wake_sender=waypoint.notifier.wake)
+                    run_scheduler(
+                        waypoint.sessions,
+                        stop,
+                        wake_sender=waypoint.notifier.wake,
+                        every=waypoint.settings.scheduler_every,
+                    )
                 )
             )
 

@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     # Compose each trust's weekly digest at its slot from inside `waypoint serve`.
     # Off when an external scheduler runs `waypoint digest run` instead.
     digest_scheduler: bool = Field(default=True, validation_alias="WAYPOINT_DIGEST_SCHEDULER")
+    # Seconds between the scheduler's ticks (each replica's; composing is once per
+    # trust and week however many tick). The cluster test ticks every 2 s.
+    scheduler_every: float = Field(default=60.0, gt=0, validation_alias="WAYPOINT_SCHEDULER_EVERY")
     # Request bodies above this are refused with 413 before they are parsed.
     max_body_bytes: int = Field(default=256 * 1024, validation_alias="WAYPOINT_MAX_BODY_BYTES")
     # GET /metrics (Prometheus) is served by `waypoint serve` on a port of its own, never
