@@ -126,7 +126,14 @@ class Cluster:
         log_path = self.work / f"waypoint{index + 1}.{replica.starts}.log"
         with log_path.open("wb") as log:
             process = subprocess.Popen(
-                [venv_command("waypoint"), "serve", "--port", str(replica.port)],
+                [
+                    venv_command("waypoint"),
+                    "serve",
+                    "--port",
+                    str(replica.port),
+                    "--metrics-port",
+                    "0",
+                ],
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env={**os.environ, **self.env},

@@ -97,7 +97,8 @@ def serve(
     """Run `command` (which listens on `port`) for the block; stop it afterwards."""
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"{name}.log"
-    merged = {**os.environ, **(env or {})}
+    # Servers measured side by side: none takes the metrics port unless asked to.
+    merged = {"WAYPOINT_METRICS_PORT": "0", **os.environ, **(env or {})}
     with log_path.open("wb") as log:
         started_at = time.perf_counter()
         process = subprocess.Popen(

@@ -233,6 +233,7 @@ def _waypoint_env(database: Path) -> dict[str, str]:
         WAYPOINT_DATABASE_URL=f"sqlite:///{database}",
         WAYPOINT_HOST="127.0.0.1",
         WAYPOINT_LOG_LEVEL="WARNING",
+        WAYPOINT_METRICS_PORT="0",
         PYTHONPATH=str(ROOT),
     )
     return env

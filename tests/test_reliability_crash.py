@@ -107,6 +107,8 @@ class Server:
             "WAYPOINT_PORT": str(self.port),
             "WAYPOINT_LOG_LEVEL": "WARNING",
             "WAYPOINT_DIGEST_SCHEDULER": "false",
+            # Several of these may run at once: none takes the metrics port.
+            "WAYPOINT_METRICS_PORT": "0",
         }
         self.workdir = workdir
         self.log = workdir / "serve.log"
