@@ -117,14 +117,15 @@ async def serve_until_signalled(
     app: web.Application, lifecycle: Lifecycle, *, host: str, port: int
 ) -> None:
     """Serve `app` until SIGTERM or SIGINT, then shut down as the module says."""
+    # Taken first: a SIGTERM while starting up shuts down once started.
+    signalled = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(number, signalled.set)
     runner = web.AppRunner(app, access_log=None, shutdown_timeout=CUT_AFTER)
     await runner.setup()
     try:
         await web.TCPSite(runner, host, port).start()
-        signalled = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for number in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(number, signalled.set)
         await signalled.wait()
         await lifecycle.shut_down()
     finally:
