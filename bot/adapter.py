@@ -39,6 +39,7 @@ from bot.channel_policy import ChannelPolicy
 from bot.connector import Connector
 from bot.metrics import Metrics
 from bot.offloop import BlockingWorker
+from bot.once import IN_FLIGHT, ActivityInFlight
 from bot.settings import Settings
 from bot.size_guard import fit_result_body
 
@@ -128,6 +129,8 @@ class WaypointAdapter(CloudAdapter):  # type: ignore[misc]
         with self.metrics.turn(activity):
             await self.run_pipeline(context, logic)
             response: InvokeResponse | None = self._process_turn_results(context)
+        if context.turn_state.get(IN_FLIGHT):
+            raise ActivityInFlight
         return response
 
     async def send_activities(

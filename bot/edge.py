@@ -22,6 +22,7 @@ from aiohttp import web
 from bot.adapter import AuthUnavailable, TurnLogic, Unauthorized, turn_result_body
 from bot.connector import ConnectorError
 from bot.inbound import Refused, build_activity, error_response, read_body, read_envelope
+from bot.once import RETRY_AFTER_SECONDS, ActivityInFlight
 
 if TYPE_CHECKING:
     from bot.adapter import WaypointAdapter
@@ -70,6 +71,12 @@ async def handle_messages(
         return refused.response
     try:
         response = await adapter.run_turn(result, activity, logic)
+    except ActivityInFlight:
+        # Another replica is answering this activity now: the channel's retry finds it
+        # answered, or takes it over if that replica died mid-turn.
+        busy = error_response(503, "ActivityInFlight", "this activity is being answered")
+        busy.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return busy
     except (ConnectorError, aiohttp.ClientError, TimeoutError) as error:
         # The turn ran but its answer could not be delivered; the channel may retry,
         # and the redelivery guard has released the activity so the retry is handled.

@@ -19,6 +19,7 @@ from bot.adapter import turn_is_authenticated
 from bot.identity import identify
 from bot.invokes import ExecuteValue, error_body, invoke_body
 from bot.metrics import Outcome, mark_turn
+from bot.once import IN_FLIGHT, claim_turn, finish_turn, release_turn
 from bot.rooms import PersonalChats, answer_in_room, in_shared_room, store_down_reply
 from cards.render import ADAPTIVE_CARD
 from dialogs.home import choices_text, unmatched, welcome
@@ -28,7 +29,7 @@ from dialogs.roles import ROLE_LABELS
 from dialogs.turn import Handler, Reply, Turn
 from storage.audit import record_refusal
 from storage.conversations import remove_reference, save_reference
-from storage.deliveries import first_delivery, release_delivery
+from storage.deliveries import Claim
 from storage.directory import Actor
 from storage.engine import Sessions, store_unavailable
 
@@ -68,9 +69,11 @@ class WaypointBot:
 
     async def _handle_once(self, context: TurnContext) -> None:
         activity = context.activity
-        claimed = await self._claim(activity)
-        if claimed is False:
+        claim = await claim_turn(self.sessions, activity)
+        if claim is Claim.handled or claim is Claim.in_flight:
             mark_turn(Outcome.redelivered)
+            # Being answered elsewhere: the adapter answers 503 so the channel retries.
+            context.turn_state[IN_FLIGHT] = claim is Claim.in_flight
             return
         try:
             if activity.type == ActivityTypes.message:
@@ -84,15 +87,17 @@ class WaypointBot:
                 await self._on_install_change(context)
             await self.conversation_state.save_changes(context)
         except Exception:
-            if claimed:
+            if claim is Claim.first:
                 try:
-                    await release_delivery(self.sessions, **_delivery_key(activity))
+                    await release_turn(self.sessions, activity)
                 except Exception as error:
                     # With the store gone the claim can't be released; the Retry
                     # card (a new activity) is the way back.
                     if not store_unavailable(error):
                         raise
             raise
+        if claim is Claim.first:
+            await finish_turn(self.sessions, activity)
 
     async def _answer_store_down(self, context: TurnContext) -> None:
         """The store is out of reach: keep what the person submitted on a Retry card
@@ -123,12 +128,6 @@ class WaypointBot:
             "Sorry, something went wrong on my side and nothing was saved from that "
             "message. Please try again in a moment."
         )
-
-    async def _claim(self, activity: Activity) -> bool | None:
-        """None: not deduplicated (invokes are idempotent and need their answer)."""
-        if activity.type == ActivityTypes.invoke or not activity.id:
-            return None
-        return await first_delivery(self.sessions, **_delivery_key(activity))
 
     # -- messages ---------------------------------------------------------------
 
@@ -389,11 +388,3 @@ class WaypointBot:
             await context.send_activity(message)
         elif reply.text:
             await context.send_activity(reply.text)
-
-
-def _delivery_key(activity: Activity) -> dict[str, str]:
-    return {
-        "channel_id": activity.channel_id or "",
-        "conversation_id": activity.conversation.id,
-        "activity_id": activity.id or "",
-    }

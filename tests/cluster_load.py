@@ -155,7 +155,7 @@ class Load:
 
     async def _deliver(self, sent: Sent, activity: dict[str, Any], url: str) -> None:
         """Send until answered, retrying through HAProxy as Teams retries."""
-        for _ in range(MAX_ATTEMPTS):
+        for attempt in range(MAX_ATTEMPTS):
             reason = await self._post(url, activity)
             if reason is None:
                 sent.acknowledged = True
@@ -169,7 +169,9 @@ class Load:
             failure = Failure(sent.kind, reason, route)
             self.failures.append(failure)
             self._pending.setdefault(sent.activity_id, []).append(failure)
-            await asyncio.sleep(0.5)
+            # Backing off as a channel does: long enough, in all, for a claim left by a
+            # replica killed mid-turn to pass its lease (storage/deliveries.py).
+            await asyncio.sleep(min(0.5 * 2**attempt, 4.0))
             url = self.cluster.url
 
     async def _one(self, kind: str) -> None:

@@ -51,7 +51,7 @@ class BotStateItem(Base):
 
 
 class ProcessedActivity(Base):
-    """Activities already handled, so a redelivered activity is handled once."""
+    """Activities claimed or handled, so a redelivered activity is handled once."""
 
     __tablename__ = "processed_activity"
     __table_args__ = (UniqueConstraint("channel_id", "conversation_id", "activity_id"),)
@@ -61,3 +61,6 @@ class ProcessedActivity(Base):
     conversation_id: Mapped[str] = mapped_column(String(512))
     activity_id: Mapped[str] = mapped_column(String(256))
     received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # Set when the turn is done; an unfinished claim past its lease was left by a
+    # replica that died mid-turn, and the channel's retry takes it over.
+    finished_at: Mapped[datetime | None] = mapped_column(default=None)

@@ -1,0 +1,45 @@
+"""Each activity answered once, whichever replica it reaches (storage/deliveries.py).
+
+Invokes are not deduplicated: they are idempotent and the channel needs their answer.
+An activity another replica is answering right now is answered 503 with Retry-After
+(`ActivityInFlight`, raised by the adapter after the turn), so the channel's retry
+finds it finished, or takes it over if that replica died mid-turn.
+"""
+
+from __future__ import annotations
+
+from botbuilder.schema import Activity, ActivityTypes
+
+from storage.deliveries import Claim, claim_delivery, finish_delivery, release_delivery
+from storage.engine import Sessions
+
+# Set in the turn state when the activity is being answered elsewhere.
+IN_FLIGHT = "waypoint.in_flight"
+RETRY_AFTER_SECONDS = 1
+
+
+class ActivityInFlight(Exception):
+    """Another turn, probably on another replica, is answering this activity now."""
+
+
+def _key(activity: Activity) -> dict[str, str]:
+    return {
+        "channel_id": activity.channel_id or "",
+        "conversation_id": activity.conversation.id,
+        "activity_id": activity.id or "",
+    }
+
+
+async def claim_turn(sessions: Sessions, activity: Activity) -> Claim | None:
+    """None: not deduplicated (an invoke, or an activity without an id)."""
+    if activity.type == ActivityTypes.invoke or not activity.id:
+        return None
+    return await claim_delivery(sessions, **_key(activity))
+
+
+async def finish_turn(sessions: Sessions, activity: Activity) -> None:
+    await finish_delivery(sessions, **_key(activity))
+
+
+async def release_turn(sessions: Sessions, activity: Activity) -> None:
+    await release_delivery(sessions, **_key(activity))
