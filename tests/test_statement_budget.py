@@ -1,0 +1,163 @@
+"""What a turn costs the store, counted, not timed (issue 18, item 1).
+
+Each turn below is posted to the real app and the statements it runs are counted
+with an SQLAlchemy event listener, on SQLite and PostgreSQL. The counts are pinned:
+a change that adds a statement or a transaction to a turn fails here, and one that
+removes one updates the table (so the next change cannot quietly take it back).
+
+Only the turn's own statements count: the sender, woken by a queued notice, runs
+in a task of its own (its claim and post are the notice's cost, not the turn's).
+`BEGIN`/`COMMIT` (emitted as SQL on SQLite) are transactions, not statements.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.engine import Sessions
+from tests.support import HEAD, TEACHER, cards_in, loopback_connector, message, serve
+from tests.test_coaching import COACH, NOW, SETTINGS, World, seed_coaching
+
+# (statements, transactions) per turn. Every turn claims its activity first (an
+# INSERT, its own write transaction) and marks it finished last (an UPDATE, another):
+# storage/deliveries.py says why they cannot share the turn's transaction.
+BUDGET: dict[str, tuple[int, int]] = {
+    "category oakfield": (6, 5),
+    "my actions": (6, 4),
+    "qa status": (9, 4),
+    "coaching coverage": (9, 4),
+    "help": (14, 4),
+    "coaching save": (9, 4),
+    "redelivery": (3, 2),
+}
+# What each turn's answer shows first, so a cheaper turn is still the same turn.
+SHOWS = {
+    "category oakfield": "Oakfield Primary has no category yet",
+    "my actions": "Your open actions",
+    "qa status": "QA summaries at Oakfield Primary",
+    "coaching coverage": "Coaching coverage — Oakfield Primary",
+    "help": "What I can do for you, Hana",
+    "coaching save": "Coaching session saved",
+}
+_BOUNDARIES = {"BEGIN", "BEGIN IMMEDIATE", "COMMIT", "ROLLBACK"}
+
+
+@dataclass
+class Counted:
+    statements: list[str] = field(default_factory=list)
+    transactions: int = 0
+
+    @property
+    def cost(self) -> tuple[int, int]:
+        return len(self.statements), self.transactions
+
+
+@dataclass
+class Meter:
+    """Counts what the turn's own task runs on the engine."""
+
+    engine: AsyncEngine
+    world: World
+    turn_task: asyncio.Task[Any] | None = None
+    counted: Counted = field(default_factory=Counted)
+
+    def _mine(self) -> bool:
+        try:
+            return asyncio.current_task() is self.turn_task
+        except RuntimeError:
+            return False
+
+    def _statement(self, _conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        text = " ".join(statement.split())
+        if self._mine() and text.upper() not in _BOUNDARIES:
+            self.counted.statements.append(text)
+
+    def _begin(self, _conn: Any) -> None:
+        if self._mine():
+            self.counted.transactions += 1
+
+    async def post(self, body: dict[str, Any]) -> tuple[Counted, list[dict[str, Any]]]:
+        bot = self.world.waypoint.bot
+        on_turn = bot.on_turn
+
+        async def marked(context: Any) -> None:
+            self.turn_task = asyncio.current_task()
+            await on_turn(context)
+
+        self.counted = Counted()
+        sync = self.engine.sync_engine
+        bot.on_turn = marked  # type: ignore[method-assign]
+        event.listen(sync, "before_cursor_execute", self._statement)
+        event.listen(sync, "begin", self._begin)
+        try:
+            response = await self.world.post(body)
+            assert response.status == 200, await response.text()
+            answer = await response.json() if response.content_length else {}
+        finally:
+            event.remove(sync, "before_cursor_execute", self._statement)
+            event.remove(sync, "begin", self._begin)
+            bot.on_turn = on_turn  # type: ignore[method-assign]
+        return self.counted, list(answer.get("activities", []))
+
+
+@pytest.fixture
+async def meter(engine: AsyncEngine, sessions: Sessions) -> AsyncIterator[Meter]:
+    seeded, strands = await seed_coaching(sessions)
+    async with (
+        loopback_connector() as connector,
+        serve(
+            engine, sessions, seeded, settings=SETTINGS, now=NOW, kind=World, strands=strands
+        ) as world,
+    ):
+        # Tom has a chat, so the coaching save queues his notice.
+        await world.install_chat(TEACHER, connector.url)
+        yield Meter(engine, world)
+        await world.waypoint.notifier.drain()
+
+
+def _body(meter: Meter, turn: str) -> dict[str, Any]:
+    if turn != "coaching save":
+        return message(turn, user=HEAD, expect_replies=True)
+    world = meter.world
+    data = {
+        "verb": "coaching.save",
+        "form_id": "ab" * 16,
+        "coachee": str(world.people[TEACHER]),
+        "held_on": "2026-11-17",
+        "status": "held",
+        "strand": str(world.strands["Oracy"]),
+        "action_step": "Cold call after think time",
+        "notes": "Private notes",
+        "next_session_on": "2026-12-01",
+    }
+    return message("", user=COACH, expect_replies=True, value=data)
+
+
+def _explain(turn: str, counted: Counted) -> str:
+    lines = "\n".join(f"  {s[:150]}" for s in counted.statements)
+    return f"{turn}: {counted.cost} (statements, transactions), budget {BUDGET[turn]}\n{lines}"
+
+
+@pytest.mark.parametrize("turn", list(SHOWS))
+async def test_a_turn_runs_its_budget_of_statements(meter: Meter, turn: str) -> None:
+    counted, activities = await meter.post(_body(meter, turn))
+    [card] = cards_in(activities)
+    assert SHOWS[turn] in card["body"][0]["text"]
+    assert counted.cost == BUDGET[turn], _explain(turn, counted)
+
+
+async def test_a_redelivered_activity_runs_its_budget_of_statements(meter: Meter) -> None:
+    body = message("my actions", user=HEAD, expect_replies=True)
+    _, first = await meter.post(body)
+    assert cards_in(first)
+    counted, again = await meter.post(body)
+    # Answered once: the redelivery gets nothing.
+    assert again == []
+    assert counted.cost == BUDGET["redelivery"], _explain("redelivery", counted)
