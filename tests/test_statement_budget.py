@@ -35,7 +35,7 @@ BUDGET: dict[str, tuple[int, int]] = {
     "coaching coverage": (9, 4),
     "help": (14, 4),
     "coaching save": (9, 4),
-    "redelivery": (3, 2),
+    "redelivery": (1, 1),
 }
 # What each turn's answer shows first, so a cheaper turn is still the same turn.
 SHOWS = {
