@@ -12,7 +12,7 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.directory import Actor, actor_for, trust_by_tenant
+from storage.directory import Actor, who_is
 
 
 @dataclass(frozen=True)
@@ -45,26 +45,20 @@ async def identify(session: AsyncSession, activity: Activity) -> Actor | Strange
             "Waypoint works inside Microsoft Teams for the staff of a school trust, "
             "and I couldn't tell which organisation this message came from."
         )
-    trust = await trust_by_tenant(session, tenant_id)
-    if trust is None:
+    who = await who_is(session, tenant_id=tenant_id, aad_object_id=aad_object_id_of(activity))
+    if who is None:
         return Stranger(
             "Hello! Waypoint isn't set up for your organisation yet. Your trust's "
             "Waypoint administrator can add your trust and its people; if you don't "
             "know who that is, ask your IT team."
         )
-    aad_object_id = aad_object_id_of(activity)
-    actor = (
-        await actor_for(session, trust=trust, aad_object_id=aad_object_id)
-        if aad_object_id
-        else None
-    )
-    if actor is not None:
-        return actor
+    if isinstance(who, Actor):
+        return who
     # Anyone in the tenant can write to the bot: the answer names no one, so it
     # tells a stranger nothing about who runs the trust's Waypoint.
     return Stranger(
-        f"Hello! Waypoint doesn't know you yet at {trust.name}. Ask your school's "
+        f"Hello! Waypoint doesn't know you yet at {who.trust_name}. Ask your school's "
         "office or your trust's IT team to have you added to Waypoint with your "
         "roles and schools.",
-        trust_id=trust.id,
+        trust_id=who.trust_id,
     )

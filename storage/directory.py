@@ -6,10 +6,21 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import NamedTuple
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CompoundSelect, Integer, cast, literal, null, select, union_all
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Integer,
+    Select,
+    String,
+    cast,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.frameworks import install_framework, load_preset
@@ -146,33 +157,72 @@ async def trust_by_id(session: AsyncSession, trust_id: int) -> Trust | None:
     return await session.get(Trust, trust_id)
 
 
+@dataclass(frozen=True)
+class KnownTrust:
+    """A trust Waypoint serves, for someone it does not know there."""
+
+    trust_id: int
+    trust_name: str
+
+
 async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) -> Actor | None:
     """The person with this Entra object id in the trust, with their roles (each at
-    its school, or for the trust) and subjects, read in one statement.
+    its school, or for the trust) and subjects, read in one statement."""
+    who = await _who(session, Trust.id == trust.id, aad_object_id)
+    return who if isinstance(who, Actor) else None
 
-    Every turn asks this. Loading the person with its relationships took four
-    statements (the person, then a select per relationship), and each statement
-    costs a turn most of a millisecond of CPU (bench/README.md).
+
+async def who_is(
+    session: AsyncSession, *, tenant_id: str, aad_object_id: str | None
+) -> Actor | KnownTrust | None:
+    """Who writes from this tenant: the person with their reach (`actor_for`), or
+    only their trust (Waypoint does not know them), or None (no trust there), with
+    the trust, the person, their roles and subjects read in one statement.
+
+    Every turn asks this. Loading the trust, then the person with its relationships,
+    took five statements, and each statement costs a turn most of a millisecond of
+    CPU (bench/README.md).
     """
-    # Imports store object ids in lower case, as Teams sends them; be forgiving anyway.
-    wanted = (Person.trust_id == trust.id, Person.aad_object_id == aad_object_id.strip().lower())
+    return await _who(session, Trust.tenant_id == tenant_id, aad_object_id)
+
+
+async def _who(
+    session: AsyncSession, which_trust: ColumnElement[bool], aad_object_id: str | None
+) -> Actor | KnownTrust | None:
     no_number = cast(null(), Integer)
-    reach: CompoundSelect[str, int | None, str] = union_all(
-        select(literal("person"), Person.id, Person.display_name).where(*wanted),
-        select(literal("role"), PersonRole.school_id, PersonRole.role)
-        .join(Person, Person.id == PersonRole.person_id)
-        .where(*wanted),
-        select(literal("subject"), no_number, PersonSubject.subject)
-        .join(Person, Person.id == PersonSubject.person_id)
-        .where(*wanted),
-    )
+    no_text = cast(null(), String)
+    # Each branch is a row of (kind, number, value, extra), as the union reads them.
+    branches: list[Select[*tuple[Any, ...]]] = [
+        select(literal("trust"), Trust.id, Trust.name, Trust.digest_timezone).where(which_trust)
+    ]
+    if aad_object_id is not None:
+        # Imports store object ids in lower case, as Teams sends them; be forgiving anyway.
+        wanted = (
+            Person.trust_id == select(Trust.id).where(which_trust).scalar_subquery(),
+            Person.aad_object_id == aad_object_id.strip().lower(),
+        )
+        branches += [
+            select(literal("person"), Person.id, Person.display_name, no_text).where(*wanted),
+            select(literal("role"), PersonRole.school_id, PersonRole.role, no_text)
+            .join(Person, Person.id == PersonRole.person_id)
+            .where(*wanted),
+            select(literal("subject"), no_number, PersonSubject.subject, no_text)
+            .join(Person, Person.id == PersonSubject.person_id)
+            .where(*wanted),
+        ]
+    trust: KnownTrust | None = None
+    time_zone = "Europe/London"
     person_id: int | None = None
     display_name = ""
     trust_roles: set[Role] = set()
     school_roles: defaultdict[int, set[Role]] = defaultdict(set)
     subjects: set[str] = set()
-    for kind, number, value in await session.execute(reach):
-        if kind == "person":
+    reach: CompoundSelect[str, int | None, str, str | None] = union_all(*branches)
+    for kind, number, value, extra in await session.execute(reach):
+        if kind == "trust" and number is not None:
+            trust = KnownTrust(trust_id=number, trust_name=value)
+            time_zone = extra or time_zone
+        elif kind == "person":
             person_id, display_name = number, value
         elif kind == "role":
             # A role with no school is held for the whole trust.
@@ -180,17 +230,17 @@ async def actor_for(session: AsyncSession, *, trust: Trust, aad_object_id: str) 
             held.add(Role(value))
         else:
             subjects.add(value)
-    if person_id is None:
-        return None
+    if trust is None or person_id is None:
+        return trust
     return Actor(
-        trust_id=trust.id,
-        trust_name=trust.name,
+        trust_id=trust.trust_id,
+        trust_name=trust.trust_name,
         person_id=person_id,
         display_name=display_name,
         trust_roles=frozenset(trust_roles),
         school_roles={school_id: frozenset(held) for school_id, held in school_roles.items()},
         subjects=frozenset(subjects),
-        time_zone=trust.digest_timezone,
+        time_zone=time_zone,
     )
 
 

@@ -29,12 +29,12 @@ from tests.test_coaching import COACH, NOW, SETTINGS, World, seed_coaching
 # INSERT, its own write transaction) and marks it finished last (an UPDATE, another):
 # storage/deliveries.py says why they cannot share the turn's transaction.
 BUDGET: dict[str, tuple[int, int]] = {
-    "category oakfield": (6, 5),
-    "my actions": (6, 4),
-    "qa status": (9, 4),
-    "coaching coverage": (9, 4),
-    "help": (14, 4),
-    "coaching save": (9, 4),
+    "category oakfield": (5, 5),
+    "my actions": (5, 4),
+    "qa status": (8, 4),
+    "coaching coverage": (8, 4),
+    "help": (13, 4),
+    "coaching save": (8, 4),
     "redelivery": (1, 1),
 }
 # What each turn's answer shows first, so a cheaper turn is still the same turn.

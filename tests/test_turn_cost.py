@@ -29,7 +29,7 @@ from bot.sender import OutboxSender
 from bot.settings import Settings
 from cards.render import ADAPTIVE_CARD, render_card
 from storage.conversations import save_reference
-from storage.directory import actor_for
+from storage.directory import Actor, KnownTrust, actor_for, who_is
 from storage.models import CoachingStrand, Person, Role, Trust
 from storage.outbox import Claimed, claim_next, enqueue
 from storage.strands import set_strands
@@ -38,6 +38,7 @@ from tests.support import (
     HEAD,
     SUBJECT_LEAD,
     TEACHER,
+    TENANT,
     TRUST_LEAD,
     cards_in,
     loopback_connector,
@@ -102,6 +103,33 @@ async def test_the_actor_is_read_in_one_statement_with_the_reach_of_its_rows(
         actor = await actor_for(session, trust=trust, aad_object_id=SUBJECT_LEAD)
     assert actor is not None and actor.person_id == subject_lead
     assert actor.roles == {Role.subject_lead, Role.teacher} and actor.subjects == {"History"}
+
+
+async def test_who_writes_from_a_tenant_is_read_in_one_statement_trust_included(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    seeded = await seed_trust(sessions)
+    statements: list[str] = []
+
+    def count(*args: Any) -> None:
+        statements.append(args[2])
+
+    async with sessions() as session:
+        trust = await session.get(Trust, seeded.trust_id)
+        assert trust is not None
+        cases = [(TENANT, HEAD), (TENANT, "nobody"), (TENANT, None), ("elsewhere", HEAD)]
+        seen: list[Actor | KnownTrust | None] = []
+        for tenant, aad in cases:
+            event.listen(engine.sync_engine, "before_cursor_execute", count)
+            try:
+                seen.append(await who_is(session, tenant_id=tenant, aad_object_id=aad))
+            finally:
+                event.remove(engine.sync_engine, "before_cursor_execute", count)
+            assert len(statements) == 1
+            statements.clear()
+        assert seen[0] == await actor_for(session, trust=trust, aad_object_id=HEAD)
+    known = KnownTrust(trust_id=seeded.trust_id, trust_name="Test Trust")
+    assert seen[1:] == [known, known, None]
 
 
 def _reply(content: Any) -> Activity:
