@@ -15,7 +15,9 @@ from storage.schools import SchoolFound, SchoolNotFound, find_school
 
 async def coverage(turn: Turn) -> Reply:
     actor = turn.actor
-    async with turn.sessions.begin() as session:
+    # A read: on SQLite it takes no write lock. Only a refusal writes (its audit row).
+    refused_at: SchoolFound | None = None
+    async with turn.sessions() as session:
         if turn.args:
             match = await find_school(session, trust_id=actor.trust_id, query=turn.args)
             if isinstance(match, SchoolNotFound):
@@ -25,17 +27,22 @@ async def coverage(turn: Turn) -> Reply:
                 return Reply(text=f"Which school did you mean: {names}? Type its full name.")
             school = match.school
             if not actor.has_role_at(school.id, COVERAGE_READERS):
-                await refused(session, turn, "coaching.coverage", None, school_id=school.id)
-                return Reply(text=f"You don't have access to coaching coverage for {school.name}.")
+                refused_at = match
             school_ids: list[int] | None = [school.id]
         else:
             # Each head sees the schools they head; a trust lead, every school.
             read = actor.schools_where(COVERAGE_READERS)
             school_ids = None if read is None else sorted(read)
-        schools = await coaching_coverage(
-            session, trust_id=actor.trust_id, school_ids=school_ids, today=turn.today
-        )
-        settings = await coaching_settings(session, trust_id=actor.trust_id)
+        if refused_at is None:
+            schools = await coaching_coverage(
+                session, trust_id=actor.trust_id, school_ids=school_ids, today=turn.today
+            )
+            settings = await coaching_settings(session, trust_id=actor.trust_id)
+    if refused_at is not None:
+        school = refused_at.school
+        async with turn.sessions.begin() as session:
+            await refused(session, turn, "coaching.coverage", None, school_id=school.id)
+        return Reply(text=f"You don't have access to coaching coverage for {school.name}.")
     total = trust_total(schools, actor.trust_name) if len(schools) > 1 else None
     card = render_card(
         "coaching_coverage",
