@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
@@ -29,7 +30,7 @@ def main(argv: list[str] | None = None) -> int:
         for name, run in sections(args.smoke):
             if wanted and name not in wanted:
                 continue
-            started = time.perf_counter()
+            started, load_before = time.perf_counter(), os.getloadavg()[0]
             print(f"bench: {name} …", file=sys.stderr, flush=True)
             try:
                 run(results, work / name)
@@ -39,6 +40,11 @@ def main(argv: list[str] | None = None) -> int:
                 failed.append(name)
                 results.notes.append(f"{name} failed: see the run's output")
             print(f"bench: {name} done in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+            # How busy the machine was: what else ran moves every throughput figure.
+            results.notes.append(
+                f"{name}: load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
+                f"on {os.cpu_count()} cores"
+            )
             results.write(out)
     print(table(results))
     for note in results.notes:

@@ -25,6 +25,7 @@ from pathlib import Path
 from bench.procs import (
     REPO,
     Server,
+    cpu_seconds,
     free_port,
     python_server,
     serve,
@@ -34,7 +35,6 @@ from bench.procs import (
 )
 
 HAPROXY_CONFIG = REPO / "deploy" / "haproxy.cfg"
-CLOCK_TICKS = 100  # os.sysconf("SC_CLK_TCK") on Linux
 
 
 class HaproxyMissing(RuntimeError):
@@ -72,16 +72,6 @@ def render_haproxy(
     first = text.index(servers[0])
     last = text.index(servers[-1]) + len(servers[-1])
     return text[:first] + rendered + text[last:]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time the process has used (/proc/PID/stat, fields 14 and 15)."""
-    try:
-        raw = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return 0.0
-    fields = raw[raw.rindex(")") + 2 :].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
 @dataclass

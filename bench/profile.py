@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import re
 import subprocess
 import tempfile
@@ -34,11 +33,6 @@ from bench.synthetic_shape import TrustShape
 from bench.turn_servers import loopback_connector, waypoint_server
 from bot.scheduled.digests import compose_week
 from storage.engine import session_factory
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def summarise(raw: Path, top: int) -> str:
@@ -99,9 +93,9 @@ def profile_turn(kind: str, connections: int, seconds: float, top: int) -> None:
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,
                 )
-                cpu = _cpu_seconds(waypoint.pid)
+                cpu = waypoint.cpu_seconds()
                 result = wrk.run(url, [template], seconds=seconds, connections=connections)
-                cpu = _cpu_seconds(waypoint.pid) - cpu
+                cpu = waypoint.cpu_seconds() - cpu
                 spy.wait()
         print(
             f"{kind}, {connections} connections: {result.rate:.1f} turns/s, "

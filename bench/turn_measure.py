@@ -3,7 +3,10 @@
 measure_max runs wrk at each of the sizes' connection counts and keeps the best, and
 checks every run: no HTTP error, one reply at the loopback connector per answered
 turn and, where a count of writes is given, one write per turn (counted once the
-turns still in flight when wrk stopped have landed: `settled`). measure_paced runs
+turns still in flight when wrk stopped have landed: `settled`). Each run also reads
+the server's CPU time (user + system, /proc/PID/stat) just before wrk starts and
+just after it exits: CPU per turn is that divided by the turns wrk completed in the
+run (every one a 2xx, or the run is refused), the same window on both sides. measure_paced runs
 wrk at a constant rate (bench/lua/paced.lua) for the latency at that rate.
 bench/turns.py runs them against each server.
 """
@@ -40,6 +43,8 @@ class Measured:
     replies: int = 0
     writes: int | None = None
     failure: str | None = None
+    # The server's user + system CPU seconds over the best run (wrk's run, no more).
+    cpu_s: float | None = None
 
     @property
     def rate(self) -> float | None:
@@ -51,6 +56,13 @@ class Measured:
         if self.best is None:
             raise RuntimeError("no maximum was measured")
         return self.best.rate / 2
+
+    @property
+    def cpu_per_turn_ms(self) -> float | None:
+        """The server's CPU milliseconds per turn answered in the best run."""
+        if self.best is None or self.cpu_s is None or not self.best.requests:
+            return None
+        return 1000 * self.cpu_s / self.best.requests
 
 
 def settled(count: Callable[[], int], *, quiet_s: float = 1.0, within_s: float = 30.0) -> int:
@@ -93,7 +105,9 @@ def measure_max(
     for connections in sizes.connections:
         posted_before = settled(lambda: posted_count(connector))
         writes_before = settled(count_writes) if count_writes else 0
+        cpu_before = server.cpu_seconds()
         result = wrk.run(url, [template], seconds=sizes.max_s, connections=connections)
+        cpu = server.cpu_seconds() - cpu_before
         _check(result, what)
         replies = settled(lambda: posted_count(connector)) - posted_before
         # wrk counts the answers that came within its run; the connector also sees
@@ -106,10 +120,18 @@ def measure_max(
         if writes is not None and not result.requests <= writes <= result.requests + connections:
             raise RuntimeError(f"{what}: {writes} sessions stored for {result.requests} submits")
         measured.runs.append(
-            {"connections": connections, **result.as_dict(), "replies": replies, "writes": writes}
+            {
+                "connections": connections,
+                **result.as_dict(),
+                "replies": replies,
+                "writes": writes,
+                "cpu_s": round(cpu, 3),
+                "cpu_per_turn_ms": round(1000 * cpu / result.requests, 3),
+            }
         )
         if measured.best is None or result.rate > measured.best.rate:
             measured.best, measured.replies, measured.writes = result, replies, writes
+            measured.cpu_s = cpu
     return measured
 
 

@@ -105,6 +105,20 @@ def test_turns_run_at_tiny_size(tmp_path: Path) -> None:
         assert "(c) category, on PostgreSQL" in names
     echo_expect = next(f for f in results.figures if f.name == "(b) echo bot, expectReplies")
     assert echo_expect.value is None and "HTTP 500" in echo_expect.note
+    # CPU per turn beside throughput: each server's, against the echo bot's, with the
+    # category's target evaluated.
+    cpu = {f.name: f for f in results.figures if f.name.endswith(", CPU per turn")}
+    for server in ("(a) relay", "(b) echo bot", "(c) Waypoint category"):
+        figure = cpu[f"{server}, CPU per turn"]
+        assert figure.unit == "ms" and figure.value is not None and figure.value > 0
+        assert figure.detail["turns"] > 0 and figure.detail["cpu_s"] > 0
+    category = cpu["(c) Waypoint category, CPU per turn"]
+    assert category.baseline == cpu["(b) echo bot, CPU per turn"].value
+    assert category.target == "≤ 0.2 × (b)" and category.met is not None
+    assert (cpu["(d) Waypoint coaching save, CPU per turn"].value or 0) > 0
+    if _postgres_here():
+        assert (cpu["(c) category, on PostgreSQL, CPU per turn"].value or 0) > 0
+    assert "CPU per turn" in table(results)
 
 
 def test_digests_compose_at_tiny_size(tmp_path: Path) -> None:
