@@ -10,11 +10,11 @@ whatever happens (storage/forms.py), so a turn run twice never stores twice.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import and_, bindparam, case, delete, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ProcessedActivity
@@ -39,60 +39,43 @@ async def claim_delivery(
     conversation_id: str,
     activity_id: str,
 ) -> Claim:
-    """Claim the activity for this turn, or say why not, in one statement.
-
-    The INSERT makes the claim; on a conflict its UPDATE takes over a claim left
-    unfinished past its lease and leaves any other as it was. What it hands back
-    decides: a claim stamped with this turn's `now` is this turn's (new or taken
-    over), a finished one was handled, anything else is in flight. On PostgreSQL the
-    conflicting row is locked, so of two replicas taking over one stale claim the
-    second sees the first's stamp; on SQLite writers take turns on the file.
-    """
-    now = _claim_time()
-    received = ProcessedActivity.received_at
-    stale = and_(ProcessedActivity.finished_at.is_(None), received < now - CLAIM_LEASE)
-    # A stale claim gets this turn's stamp; any other keeps its own.
-    stamp = case((stale, bindparam("now", now, received.type)), else_=received)
+    """Claim the activity for this turn, or say why not."""
+    try:
+        async with sessions.begin() as session:
+            session.add(
+                ProcessedActivity(
+                    channel_id=channel_id,
+                    conversation_id=conversation_id,
+                    activity_id=activity_id,
+                )
+            )
+        return Claim.first
+    except IntegrityError:
+        pass
+    now = utcnow()
+    key = (
+        ProcessedActivity.channel_id == channel_id,
+        ProcessedActivity.conversation_id == conversation_id,
+        ProcessedActivity.activity_id == activity_id,
+    )
     async with sessions.begin() as session:
-        conn = await session.connection()
-        insert = _insert(conn.dialect.name).values(
-            channel_id=channel_id,
-            conversation_id=conversation_id,
-            activity_id=activity_id,
-            received_at=now,
+        # One statement decides between two replicas taking over the same stale claim.
+        taken = await session.scalar(
+            update(ProcessedActivity)
+            .where(
+                *key,
+                ProcessedActivity.finished_at.is_(None),
+                ProcessedActivity.received_at < now - CLAIM_LEASE,
+            )
+            .values(received_at=now)
+            .returning(ProcessedActivity.id)
         )
-        claim = insert.on_conflict_do_update(
-            index_elements=_KEY,
-            set_={"received_at": stamp},
-        ).returning(received, ProcessedActivity.finished_at)
-        received_at, finished_at = (await conn.execute(claim)).one()
-    if finished_at is not None:
-        return Claim.handled
-    return Claim.first if received_at == now else Claim.in_flight
-
-
-# The unique key a claim conflicts on.
-_KEY = ("channel_id", "conversation_id", "activity_id")
-_last_claim_time = datetime.min.replace(tzinfo=UTC)
-
-
-def _claim_time() -> datetime:
-    """Now, and never the same instant twice in this process: a claim knows itself
-    by its stamp. (Two replicas would have to claim one activity in the same
-    microsecond to be mistaken for each other.)"""
-    global _last_claim_time
-    now = max(utcnow(), _last_claim_time + timedelta(microseconds=1))
-    _last_claim_time = now
-    return now
-
-
-def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
-    # ON CONFLICT is spelled the same on both stores but lives in each dialect.
-    if dialect == "postgresql":
-        return postgresql.insert(ProcessedActivity)
-    if dialect == "sqlite":
-        return sqlite.insert(ProcessedActivity)
-    raise NotImplementedError(f"claims support SQLite and PostgreSQL, not {dialect}")
+        if taken is not None:
+            return Claim.first
+        finished = await session.scalar(select(ProcessedActivity.finished_at).where(*key))
+    # A claim released (deleted) between the two statements: its turn failed, and the
+    # channel's next try will find no claim.
+    return Claim.handled if finished is not None else Claim.in_flight
 
 
 async def finish_delivery(

@@ -3,7 +3,6 @@ lose it: its unfinished claim is taken over by the channel's retry after the lea
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 from sqlalchemy import update
@@ -11,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage.deliveries import CLAIM_LEASE, Claim, claim_delivery, finish_delivery
-from storage.engine import create_engine, session_factory
 from storage.models import ProcessedActivity
 from storage.models.base import utcnow
 from tests.support import card_text, message, seed_trust, serve_waypoint
@@ -80,23 +78,3 @@ async def test_a_retry_of_an_activity_whose_replica_died_mid_turn_is_answered(
         assert again.status in (200, 201)
         body = await again.text()
         assert "All commands" not in body
-
-
-async def test_two_replicas_claiming_one_activity_at_once_get_one_first(
-    database_url: tuple[str, str | None], sessions: async_sessionmaker[AsyncSession]
-) -> None:
-    """Each claim is one statement; of two replicas (two engines) claiming at once, a
-    new activity or a stale claim goes to one of them, the other hears it is in flight."""
-    url, schema = database_url
-    other = create_engine(url, schema=schema)
-    try:
-        replicas = [sessions, session_factory(other)]
-        for n, stale in ((1, False), (2, True)):
-            key = {**KEY, "activity_id": f"together-{n}"}
-            if stale:
-                assert await claim_delivery(sessions, **key) is Claim.first
-                await _claimed_ago(sessions, CLAIM_LEASE + timedelta(seconds=1))
-            claims = await asyncio.gather(*(claim_delivery(r, **key) for r in replicas * 2))
-            assert sorted(claims) == sorted([Claim.first] + [Claim.in_flight] * 3)
-    finally:
-        await other.dispose()

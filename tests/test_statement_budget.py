@@ -35,7 +35,7 @@ BUDGET: dict[str, tuple[int, int]] = {
     "coaching coverage": (8, 4),
     "help": (13, 4),
     "coaching save": (8, 4),
-    "redelivery": (1, 1),
+    "redelivery": (3, 2),
 }
 # What each turn's answer shows first, so a cheaper turn is still the same turn.
 SHOWS = {
