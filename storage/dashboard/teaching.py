@@ -59,6 +59,7 @@ async def coaching_panel(
         )
         for school in schools
     )
+    # Roles keep no history: every week is measured against today's teachers.
     staff = sum(entry.staff for entry in by_school)
     coached = await _coached_by_week(session, trust_id=trust_id, ids=ids, today=today, weeks=weeks)
     trend = tuple(
