@@ -22,6 +22,7 @@ from storage.dashboard.model import (
     SchoolRef,
     WeekCoverage,
 )
+from storage.dashboard.scope import of_schools
 from storage.models import CoachingSession, PersonRole, Role
 from storage.qa import compliance
 
@@ -38,13 +39,13 @@ async def coaching_panel(
     *,
     trust_id: int,
     schools: list[SchoolRef],
+    ids: list[int] | None,
     today: date,
     weeks: tuple[date, ...],
     target_percent: int,
 ) -> CoachingPanel:
     """Six-week coverage by school (storage/coaching/coverage.py's figures), and the
     scope's coverage over the six weeks ending each week of the term: four statements."""
-    ids = [school.id for school in schools]
     coverage = {
         entry.school_id: entry
         for entry in await coaching_coverage(
@@ -73,7 +74,12 @@ async def coaching_panel(
 
 
 async def _coached_by_week(
-    session: AsyncSession, *, trust_id: int, ids: list[int], today: date, weeks: tuple[date, ...]
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    ids: list[int] | None,
+    today: date,
+    weeks: tuple[date, ...],
 ) -> dict[int, int]:
     """For each week (by its index), the teachers coached in the six weeks ending that
     week (or today), counted at each school as coverage counts them.
@@ -99,7 +105,7 @@ async def _coached_by_week(
         )
         .where(
             CoachingSession.trust_id == trust_id,
-            CoachingSession.school_id.in_(ids),
+            of_schools(CoachingSession.school_id, ids),
             CoachingSession.status == HELD,
             CoachingSession.held_on > starts[0],
             CoachingSession.held_on <= today,
@@ -122,12 +128,16 @@ async def _coached_by_week(
 
 
 async def qa_panel(
-    session: AsyncSession, *, trust_id: int, schools: list[SchoolRef], term: Term
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    schools: list[SchoolRef],
+    ids: list[int] | None,
+    term: Term,
 ) -> QAPanel:
     """Summaries submitted against expected by school for the QA round's term, and the
     latest judgement of each subject at each school (None where expected and not yet
     submitted), as storage/qa.py `compliance` reads them: three statements."""
-    ids = [school.id for school in schools]
     found = {
         school.school_id: school
         for school in await compliance(session, trust_id=trust_id, term=term, school_ids=ids)
