@@ -31,14 +31,21 @@ pytestmark = pytest.mark.storage
 
 
 async def dashboard_for(
-    sessions: Sessions, trust: Trust3, aad: str = TRUST_LEAD, today: date = TODAY, **narrow: object
+    sessions: Sessions,
+    trust: Trust3,
+    aad: str = TRUST_LEAD,
+    today: date = TODAY,
+    *,
+    school_id: int | None = None,
+    hub: str | None = None,
+    phase: str | None = None,
 ) -> Dashboard:
     async with sessions() as session:
         found = await trust_by_id(session, trust.seeded.trust_id)
         assert found is not None
         actor = await actor_for(session, trust=found, aad_object_id=aad)
         assert actor is not None
-        scope = dashboard_scope(actor, **narrow)  # type: ignore[arg-type]
+        scope = dashboard_scope(actor, school_id=school_id, hub=hub, phase=phase)
         return await dashboard_data(session, scope=scope, today=today)
 
 

@@ -31,10 +31,12 @@ from tests.dashboard_seed import (
     Trust3,
     seed_dashboard_trust,
 )
-from tests.support import HEAD, OTHER_TENANT, TEACHER, TRUST_LEAD, seed_trust
+from tests.support import HEAD, OTHER_TENANT, TEACHER, TRUST_LEAD, add_person, seed_trust
 from tests.test_dashboard_data import dashboard_for
 
 pytestmark = pytest.mark.storage
+
+NO_SCHOOL = "dddddddd-0000-4000-8000-000000000001"
 
 
 @pytest.fixture
@@ -120,6 +122,18 @@ async def test_a_school_of_another_trust_is_out_of_scope(sessions: Sessions, tru
             await dashboard_data(
                 session, scope=dashboard_scope(lead, school_id=foreign), today=TODAY
             )
+
+
+async def test_someone_with_no_school_of_their_own_sees_no_school(
+    sessions: Sessions, trust: Trust3
+) -> None:
+    """A trust-wide attendance lead holds no role at a school and is no trust lead."""
+    async with sessions.begin() as session:
+        await add_person(session, trust.seeded.trust_id, NO_SCHOOL, "Ned Lead", ["attendance_lead"])
+    dashboard = await dashboard_for(sessions, trust, NO_SCHOOL)
+    assert dashboard.schools == () and dashboard.hubs == ()
+    assert dashboard.attendance is not None and dashboard.attendance.by_school == ()
+    assert dashboard.actions is not None and dashboard.actions.by_school == ()
 
 
 async def test_no_pupil_reference_note_or_action_step_reaches_the_data(
