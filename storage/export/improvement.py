@@ -14,7 +14,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.export.schema import Batches, Calendar, Table, streamed
+from storage.export.schema import Batches, Calendar, Row, Table, streamed
 from storage.models import ActionEvent, SchoolAction, SchoolCategorisation, Visit
 
 # The kinds of action event exported; "note" (a progress note's text) never is.
@@ -116,7 +116,7 @@ async def _action_events(session: AsyncSession, calendar: Calendar) -> Batches:
         .order_by(ActionEvent.at, ActionEvent.id)
     )
     async for batch in streamed(session, query):
-        rows = []
+        rows: list[Row] = []
         for row_id, action, school, at, by, kind, value, visit in batch:
             day = calendar.day_of(at)
             rows.append(

@@ -63,7 +63,9 @@ class Table:
     rows: Callable[[AsyncSession, Calendar], Batches]
 
 
-async def streamed(session: AsyncSession, query: Select[Any]) -> AsyncIterator[list[Any]]:
+async def streamed(
+    session: AsyncSession, query: Select[*tuple[Any, ...]]
+) -> AsyncIterator[list[Any]]:
     """The query's rows in batches, from a streamed (server-side on PostgreSQL) result."""
     result = await session.stream(query.execution_options(yield_per=BATCH_SIZE))
     async for partition in result.partitions(BATCH_SIZE):
