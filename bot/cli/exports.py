@@ -40,7 +40,8 @@ def export_tables(call: Call) -> str:
             raise CommandFailed(f"cannot write to {folder}: {error.strerror or error}") from error
         # The command line acts as no person: the trail says "waypoint".
         await record_export(session, trust_id=trust.id, person_id=None)
-        lines = [f"exported {trust.name!r} ({call.args.format}) to {folder}:"]
+        where = written[0].path if call.args.format == "xlsx" else folder
+        lines = [f"exported {trust.name!r} to {where}:"]
         lines += [f"  {item.table}: {item.rows} rows" for item in written]
         return "\n".join(lines)
 

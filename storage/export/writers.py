@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date
 from io import BytesIO
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,10 @@ from storage.export.activity import ACTIVITY_FACTS
 from storage.export.dimensions import DIMENSIONS, trust_calendar
 from storage.export.improvement import IMPROVEMENT_FACTS
 from storage.export.schema import Row, Table, Value
+
+if TYPE_CHECKING:
+    # openpyxl names its write-only sheet only in this module; for the type alone.
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 TABLES: tuple[Table, ...] = (*DIMENSIONS, *IMPROVEMENT_FACTS, *ACTIVITY_FACTS)
 CSV_ENCODING = "utf-8-sig"
@@ -37,10 +42,6 @@ class Written:
     table: str
     rows: int
     path: Path | None = None
-
-    def __str__(self) -> str:
-        where = f" -> {self.path}" if self.path else ""
-        return f"{self.table}: {self.rows} rows{where}"
 
 
 def csv_value(value: Value) -> str | int:
@@ -80,8 +81,9 @@ def _csv_rows(batch: Iterable[Row]) -> Iterable[list[str | int]]:
 async def build_workbook(session: AsyncSession, *, trust_id: int) -> tuple[bytes, list[Written]]:
     """The trust's tables as one XLSX workbook (a sheet per table), and their counts.
 
-    Write-only sheets keep only the row being written in memory; the file is
-    assembled off the event loop, since the dashboard's download runs in the server.
+    Write-only sheets keep only the row being written in memory. Rows are appended
+    and the file assembled off the event loop, a batch at a time, since the
+    dashboard's download runs in the server beside everyone's turns.
     """
     calendar = await trust_calendar(session, trust_id=trust_id)
     workbook = Workbook(write_only=True)
@@ -91,13 +93,17 @@ async def build_workbook(session: AsyncSession, *, trust_id: int) -> tuple[bytes
         sheet.append(list(table.columns))
         count = 0
         async for batch in table.rows(session, calendar):
-            for row in batch:
-                sheet.append(list(row))
+            await asyncio.to_thread(_append, sheet, batch)
             count += len(batch)
         written.append(Written(table.name, count))
     buffer = BytesIO()
     await asyncio.to_thread(workbook.save, buffer)
     return buffer.getvalue(), written
+
+
+def _append(sheet: WriteOnlyWorksheet, batch: list[Row]) -> None:
+    for row in batch:
+        sheet.append(list(row))
 
 
 async def export_workbook(session: AsyncSession, *, trust_id: int) -> bytes:
