@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import WaypointAdapter
 from bot.connector import Connector, TokenProvider
+from bot.dashboard.tab import add_tab_routes
 from bot.edge import handle_messages
 from bot.metrics import Metrics
 from bot.offloop import BlockingWorker
@@ -140,6 +141,8 @@ def create_app(waypoint: Waypoint) -> web.Application:
 
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    # The dashboard's Teams tab and its single sign-on (bot/dashboard/tab.py).
+    add_tab_routes(app, waypoint.settings, waypoint.sessions, lambda: waypoint.bot.clock())
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)

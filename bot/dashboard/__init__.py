@@ -1,0 +1,1 @@
+"""The trust's dashboard: its page, signed links and the Teams tab's single sign-on."""
