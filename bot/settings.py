@@ -219,7 +219,7 @@ class Settings(BaseSettings):
 def app_id_uri(public_url: str, app_id: str) -> str | None:
     """The application ID URI Teams asks Entra ID for (`api://<domain>/<app id>`, the
     manifest's webApplicationInfo.resource); None without an address or an app id."""
-    host = urlsplit(public_url).hostname if public_url else None
+    host = urlsplit(public_url).netloc.lower() if public_url else None
     return f"api://{host}/{app_id.lower()}" if host and app_id else None
 
 
