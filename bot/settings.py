@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
 from enum import StrEnum
 from types import SimpleNamespace
 from typing import Annotated
@@ -22,6 +23,15 @@ TEAMS_SERVICE_HOSTS = (
     "smba.infra.dod.teams.microsoft.us",
     "*.botframework.com",
 )
+
+
+# Signs dashboard links in development when WAYPOINT_DASHBOARD_SECRET is unset: one
+# process, so links work until it restarts. Never used with credentials (production),
+# where several replicas must verify each other's links: there the secret is set, or
+# the dashboard is off.
+_DEVELOPMENT_DASHBOARD_SECRET = secrets.token_bytes(32)
+# Shorter secrets are refused: a guessable key would let anyone sign a link.
+DASHBOARD_SECRET_MIN_LENGTH = 32
 
 
 class AppType(StrEnum):
@@ -71,6 +81,16 @@ class Settings(BaseSettings):
         default=9464, ge=0, le=65535, validation_alias="WAYPOINT_METRICS_PORT"
     )
 
+    # The HMAC key of signed dashboard links (bot/dashboard/links.py): at least 32
+    # characters, the same on every replica. Unset in development, a random one per
+    # process; unset with credentials, the dashboard is off (README, Configuration).
+    dashboard_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias="WAYPOINT_DASHBOARD_SECRET"
+    )
+    # The address people reach Waypoint at (https://waypoint.example.org), for the
+    # dashboard links Waypoint hands out. Unset in development: http://host:port.
+    public_url: str = Field(default="", validation_alias="WAYPOINT_PUBLIC_URL")
+
     # Where channel tokens are checked. Left empty, the SDK's public-cloud defaults
     # apply; tests and sovereign clouds point these elsewhere.
     openid_metadata_url: str | None = Field(
@@ -119,8 +139,35 @@ class Settings(BaseSettings):
         """No Bot Framework credentials: development mode, loopback only."""
         return not self.app_id
 
+    @property
+    def dashboard_key(self) -> bytes | None:
+        """The key dashboard links are signed with; None: the dashboard is off
+        (credentials without WAYPOINT_DASHBOARD_SECRET)."""
+        configured = self.dashboard_secret.get_secret_value()
+        if configured:
+            return configured.encode()
+        return _DEVELOPMENT_DASHBOARD_SECRET if self.anonymous else None
+
+    @property
+    def dashboard_base_url(self) -> str | None:
+        """Where dashboard links point; None when Waypoint does not know its address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.anonymous:
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            return f"http://{host}:{self.port}"
+        return None
+
     def check_startup(self) -> None:
-        """Refuse to serve anonymously anywhere but loopback, or with half the credentials."""
+        """Refuse to serve anonymously anywhere but loopback, with half the credentials,
+        or with a dashboard secret short enough to guess."""
+        configured = self.dashboard_secret.get_secret_value()
+        if configured and len(configured) < DASHBOARD_SECRET_MIN_LENGTH:
+            raise StartupRefused(
+                f"WAYPOINT_DASHBOARD_SECRET is shorter than {DASHBOARD_SECRET_MIN_LENGTH} "
+                "characters: use a long random value (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
         if self.anonymous:
             if not is_loopback(self.host):
                 raise StartupRefused(
