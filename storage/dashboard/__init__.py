@@ -2,6 +2,7 @@
 counts each panel shows (`dashboard_data`), read in a fixed number of statements
 however many schools are in scope."""
 
+from storage.dashboard.data import dashboard_data
 from storage.dashboard.model import (
     ActionPanel,
     AttendancePanel,
@@ -26,6 +27,7 @@ from storage.dashboard.model import (
     WeekCount,
     WeekCoverage,
 )
+from storage.dashboard.scope import dashboard_scope
 
 __all__ = [
     "ActionPanel",
@@ -50,4 +52,6 @@ __all__ = [
     "VisitPanel",
     "WeekCount",
     "WeekCoverage",
+    "dashboard_data",
+    "dashboard_scope",
 ]

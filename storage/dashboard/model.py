@@ -113,6 +113,9 @@ class QAPanel:
     by_school: tuple[SchoolQA, ...]
     subjects: tuple[str, ...]
     grid: tuple[QAJudgement, ...]
+    # The term of the QA round shown (the open window's, else the latest round's):
+    # early in a term it is the term just ended.
+    term_name: str = ""
 
 
 @dataclass(frozen=True)
