@@ -91,3 +91,18 @@ def dashboard_url(
     if theme:
         query["theme"] = theme
     return f"{base_url.rstrip('/')}/dashboard?{urlencode(query)}"
+
+
+@dataclass(frozen=True)
+class SignedLinks:
+    """The link maker the edge gives each Turn (dialogs.turn.DashboardLinks)."""
+
+    # None when the dashboard is off, or Waypoint does not know its own address.
+    secret: bytes | None
+    base_url: str | None
+
+    def link_for(self, *, person_id: int, trust_id: int, now: datetime) -> str | None:
+        if self.secret is None or self.base_url is None:
+            return None
+        token = sign_dashboard_link(self.secret, person_id=person_id, trust_id=trust_id, now=now)
+        return dashboard_url(self.base_url, token)
