@@ -184,7 +184,15 @@ class Settings(BaseSettings):
         return frozenset(audiences)
 
     def check_startup(self) -> None:
-        """Refuse to serve anonymously anywhere but loopback, or with half the credentials."""
+        """Refuse to serve anonymously anywhere but loopback, with half the credentials,
+        or with a dashboard secret short enough to guess."""
+        configured = self.dashboard_secret.get_secret_value()
+        if configured and len(configured) < DASHBOARD_SECRET_MIN_LENGTH:
+            raise StartupRefused(
+                f"WAYPOINT_DASHBOARD_SECRET is shorter than {DASHBOARD_SECRET_MIN_LENGTH} "
+                "characters: use a long random value (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
         if self.anonymous:
             if not is_loopback(self.host):
                 raise StartupRefused(

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dashboard.links import verify_dashboard_link
 from bot.dashboard.tab import TEAMS_JS
+from bot.dashboard.web import FRAME_ANCESTORS
 from bot.settings import Settings
 from storage.engine import Sessions, create_engine
 from tests.official import need
@@ -158,6 +159,11 @@ async def test_a_good_token_gets_the_persons_signed_dashboard_link(
             SECRET.encode(), link_of(answer["url"]), now=datetime.now(UTC)
         )
         assert (claims.person_id, claims.trust_id) == (seeded.person_ids[HEAD], seeded.trust_id)
+        # The URL opens the head's dashboard, as the chat's button does.
+        address = urlsplit(answer["url"])
+        page = await client.get(f"{address.path}?{address.query}")
+        assert page.status == 200
+        assert "Oakfield Primary" in await page.text()
 
         # A v1 token (the app registration's default): the api:// URI, sts.windows.net.
         v1 = sso_token(
@@ -316,11 +322,17 @@ async def test_the_tab_pages_load_only_waypoints_own_scripts_and_only_teams_may_
         directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
         assert directives["script-src"] == "'self'"
         assert directives["default-src"] == "'none'"
-        assert directives["frame-ancestors"].split() == [
+        # Teams' hosts (Microsoft's list for tabs), and the same as the dashboard page's.
+        ancestors = directives["frame-ancestors"].split()
+        assert ancestors == [
+            "'self'",
             "https://teams.microsoft.com",
             "https://*.teams.microsoft.com",
+            "https://*.microsoft365.com",
+            "https://*.office.com",
             "https://*.cloud.microsoft",
         ]
+        assert ancestors == FRAME_ANCESTORS.split()
         html = await response.text()
         scripts = _SCRIPT.findall(html)
         assert scripts, "the page loads teams-js and its own script"

@@ -1,1 +1,1 @@
-"""The trust's dashboard: its page, signed links and the Teams tab's single sign-on."""
+"""The trust dashboard's web side: signed links, the page and its data, its charts."""

@@ -3,17 +3,21 @@ dashboard, its Teams tab and its configuration page.
 
 Scripts, styles, images and fetches come from Waypoint itself and nowhere else (no
 CDN, no inline script), and only Teams may frame the pages. The frame-ancestors are
-the Teams hosts Microsoft lists for tabs ("Prerequisites" for tabs on Microsoft
-Learn): teams.microsoft.com and its subdomains, and *.cloud.microsoft, where the web
-clients are moving. Outlook and the Microsoft 365 app are left out: Waypoint's tabs
-are for Teams.
+the hosts Microsoft lists for Teams tabs ("Prerequisites" for tabs on Microsoft
+Learn): teams.microsoft.com and its subdomains, the Microsoft 365 app's
+(*.microsoft365.com, *.office.com, where Teams personal tabs also open) and
+*.cloud.microsoft, where the web clients are moving; the same list as the dashboard
+page's (bot/dashboard/web.py).
 """
 
 from __future__ import annotations
 
 TEAMS_FRAME_ANCESTORS = (
+    "'self'",
     "https://teams.microsoft.com",
     "https://*.teams.microsoft.com",
+    "https://*.microsoft365.com",
+    "https://*.office.com",
     "https://*.cloud.microsoft",
 )
 

@@ -1,0 +1,78 @@
+"""Who sees which schools on the dashboard, and which panels.
+
+Trust leads and admins reach every school of the trust; everyone else the schools
+where they hold a role (an adviser's, a head's, a governor's, any staff member's).
+A governor reads a school's category, notes of visit and actions, and nothing about
+pupils, coaching or QA (DESIGN): a scope holding a school the person reaches only as
+a governor has no coaching, attendance or QA panel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from storage.dashboard.model import DashboardScope, OutOfScope, Panel, SchoolRef
+from storage.directory import Actor
+from storage.models import STAFF_ROLES
+
+EVERY_PANEL = frozenset(Panel)
+# What a governor may read: nothing about pupils, coaching or QA content.
+GOVERNOR_PANELS = frozenset({Panel.categories, Panel.actions, Panel.visits})
+
+
+def dashboard_scope(
+    actor: Actor, *, school_id: int | None = None, hub: str | None = None, phase: str | None = None
+) -> DashboardScope:
+    """The schools and panels this person's dashboard shows.
+
+    `school_id` narrows it to one school, which the person must reach (else
+    `OutOfScope`); `hub` and `phase` are filters applied to the schools reached.
+    """
+    if school_id is not None:
+        if not actor.reaches_school(school_id):
+            raise OutOfScope(school_id)
+        school_ids: frozenset[int] | None = frozenset({school_id})
+    elif actor.trust_wide:
+        school_ids = None
+    else:
+        school_ids = actor.school_ids
+    return DashboardScope(
+        trust_id=actor.trust_id,
+        school_ids=school_ids,
+        panels=EVERY_PANEL if _staff_throughout(actor, school_ids) else GOVERNOR_PANELS,
+        hub=hub,
+        phase=phase,
+    )
+
+
+def _staff_throughout(actor: Actor, school_ids: frozenset[int] | None) -> bool:
+    """Whether the person holds a staff role (any but a governor's) at every school of
+    the scope, or for the whole trust."""
+    if actor.trust_wide or school_ids is None:
+        return True
+    return all(actor.has_role_at(school, STAFF_ROLES) for school in school_ids)
+
+
+def reached(schools: Sequence[SchoolRef], scope: DashboardScope) -> list[SchoolRef]:
+    """The trust's schools the scope reaches, before the hub and phase filters."""
+    if scope.school_ids is None:
+        return list(schools)
+    known = {school.id for school in schools}
+    foreign = scope.school_ids - known
+    if foreign:
+        # A school of another trust (or none): the person does not reach it here.
+        raise OutOfScope(min(foreign))
+    return [school for school in schools if school.id in scope.school_ids]
+
+
+def filtered(schools: Sequence[SchoolRef], scope: DashboardScope) -> list[SchoolRef]:
+    """The reached schools that pass the hub and phase filters, by name."""
+    return sorted(
+        (
+            school
+            for school in schools
+            if (scope.hub is None or school.hub == scope.hub)
+            and (scope.phase is None or school.phase == scope.phase)
+        ),
+        key=lambda school: (school.name, school.id),
+    )
