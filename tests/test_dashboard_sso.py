@@ -322,6 +322,10 @@ async def test_the_tab_pages_load_only_waypoints_own_scripts_and_only_teams_may_
         directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
         assert directives["script-src"] == "'self'"
         assert directives["default-src"] == "'none'"
+        # Beyond Waypoint, only the list of Teams origins teams-js reads (data).
+        assert directives["connect-src"] == (
+            "'self' https://res.cdn.office.net/teams-js/validDomains/json/validDomains.json"
+        )
         # Teams' hosts (Microsoft's list for tabs), and the same as the dashboard page's.
         ancestors = directives["frame-ancestors"].split()
         assert ancestors == [

@@ -49,6 +49,12 @@ ASSETS: dict[str, tuple[Path, str]] = {
     "tab.css": (TEAMS_DIR / "tab.css", "text/css"),
 }
 PAGES = {"tab": TEAMS_DIR / "tab.html", "configure": TEAMS_DIR / "configure.html"}
+# teams-js checks the host that frames the page against Microsoft's list of Teams
+# origins, which it reads from this address (data, never script); refused, it falls
+# back to the list it was built with, so a Teams host newer than the library would
+# fail. The tab's pages may fetch that one file and nothing else outside Waypoint.
+TEAMS_VALID_ORIGINS = "https://res.cdn.office.net/teams-js/validDomains/json/validDomains.json"
+TAB_HEADERS = page_headers(connect_src=f"'self' {TEAMS_VALID_ORIGINS}")
 
 NO_TOKEN = "Waypoint needs your Teams sign-in to open the dashboard."
 BAD_TOKEN = "Waypoint could not check your Teams sign-in. Close the tab and open it again."
@@ -134,7 +140,7 @@ class TabRoutes:
     async def page(self, request: web.Request) -> web.StreamResponse:
         path = PAGES[request.match_info["page"]]
         return web.FileResponse(
-            path, headers={**page_headers(), "Content-Type": "text/html; charset=utf-8"}
+            path, headers={**TAB_HEADERS, "Content-Type": "text/html; charset=utf-8"}
         )
 
     async def asset(self, request: web.Request) -> web.StreamResponse:
@@ -148,7 +154,7 @@ class TabRoutes:
             log.warning("dashboard tab: %s is missing; run make install", path)
             raise web.HTTPNotFound()
         return web.FileResponse(
-            path, headers={**page_headers(), "Content-Type": f"{content_type}; charset=utf-8"}
+            path, headers={**TAB_HEADERS, "Content-Type": f"{content_type}; charset=utf-8"}
         )
 
 

@@ -67,7 +67,11 @@
       });
     });
   }).catch(function (error) {
-    say((error && error.message ? error.message : String(error)) +
-      " The whole trust's dashboard can still be added.");
+    var reason = error && error.message ? error.message : String(error);
+    if (/no parent window/i.test(reason)) {
+      say("This page opens inside Microsoft Teams, when a team adds the Waypoint dashboard tab.");
+      return;
+    }
+    say(reason + " The whole trust's dashboard can still be added.");
   });
 })();

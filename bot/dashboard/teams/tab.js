@@ -51,6 +51,8 @@
     })
     .catch(function (error) {
       window.clearTimeout(waiting);
-      fail(error && error.message ? error.message : String(error));
+      var reason = error && error.message ? error.message : String(error);
+      // Opened in a browser rather than in Teams: teams-js finds no host to talk to.
+      fail(/no parent window/i.test(reason) ? OUTSIDE_TEAMS : reason);
     });
 })();
