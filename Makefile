@@ -76,7 +76,7 @@ lint: $(STAMP)
 # machine without Node or Chromium skips them and says so. Under CI pytest also runs
 # the tests marked slow (the full reliability suite, `make reliability` elsewhere; and
 # the cluster run, `make cluster`).
-test: lint browser-tools
+test: lint browser-tools teams-js
 	$(BIN)/pytest -q -rs --durations=25
 	@if [ -n "$$CI" ] || { command -v node >/dev/null 2>&1 && [ -x $(CHROMIUM) ]; }; then \
 		$(MAKE) --no-print-directory e2e; \

@@ -273,6 +273,35 @@ async def test_the_keys_are_read_once_off_the_event_loop_and_again_for_a_new_key
         assert key_server.fetches == 2
 
 
+async def test_when_entras_keys_cannot_be_read_the_tab_says_try_again_later(
+    engine: AsyncEngine, sessions: Sessions, signing_key: rsa.RSAPrivateKey
+) -> None:
+    await seed_trust(sessions)
+    # A key server that has gone: nothing listens at its address any more.
+    gone = TestServer(web.Application(), host="127.0.0.1")
+    await gone.start_server()
+    url = str(gone.make_url("/keys"))
+    await gone.close()
+    async with serve_waypoint(engine, sso_settings(url)) as (client, _):
+        status, answer = await exchange(client, sso_token(signing_key))
+        assert status == 503
+        assert answer["message"] == (
+            "Waypoint cannot check Teams sign-ins just now. Try again in a few minutes."
+        )
+
+
+async def test_without_a_dashboard_secret_in_production_no_link_is_handed_out(
+    engine: AsyncEngine, sessions: Sessions, key_server: KeyServer, signing_key: rsa.RSAPrivateKey
+) -> None:
+    await seed_trust(sessions)
+    settings = sso_settings(key_server.url, dashboard_secret="")
+    async with serve_waypoint(engine, settings) as (client, _):
+        status, answer = await exchange(client, sso_token(signing_key))
+        assert status == 503
+        assert "url" not in answer
+        assert "not switched on" in answer["message"]
+
+
 async def test_the_configuration_page_lists_the_schools_the_person_reaches(
     engine: AsyncEngine, sessions: Sessions, key_server: KeyServer, signing_key: rsa.RSAPrivateKey
 ) -> None:
