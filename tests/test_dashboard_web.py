@@ -8,8 +8,10 @@ from __future__ import annotations
 from html import unescape
 import logging
 from datetime import UTC, date, datetime, timedelta
+from io import BytesIO
 from typing import Any
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -360,3 +362,26 @@ async def test_with_the_dashboard_off_the_page_is_404_and_chat_says_so(
         status, html, _ = await _get(served, "/dashboard", link="anything")
         assert status == 404
         assert "The dashboard is off" in html
+
+
+async def test_trust_leads_download_the_trusts_workbook_and_others_cannot(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded = await _trust(sessions)
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        lead, head = _link(served, TRUST_LEAD), _link(served, HEAD)
+        assert "Download for Power BI (XLSX)" in (await _get(served, "/dashboard", link=lead))[1]
+        assert "Download for Power BI" not in (await _get(served, "/dashboard", link=head))[1]
+
+        assert (await _get(served, "/dashboard/export.xlsx"))[0] == 401
+        status, html, _ = await _get(served, "/dashboard/export.xlsx", link=head)
+        assert status == 403 and "for trust leads" in html
+        response = await served.client.get("/dashboard/export.xlsx", params={"link": lead})
+        assert response.status == 200
+        assert response.headers["Cache-Control"] == "no-store"
+        assert "attachment" in response.headers["Content-Disposition"]
+        workbook = openpyxl.load_workbook(BytesIO(await response.read()), read_only=True)
+        cells = {v for row in workbook["dim_schools"].iter_rows(values_only=True) for v in row}
+        assert {"Oakfield Primary", "St Mary's C of E"} <= cells
+        exports = [e for e in await served.audit() if e.action == "export"]
+        assert [(e.person_id, e.outcome) for e in exports] == [(served.people[TRUST_LEAD], "ok")]
