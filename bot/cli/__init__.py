@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from bot.cli import (
     coaching,
     digests,
+    exports,
     imports,
     playground,
     records,
@@ -35,7 +36,18 @@ def build_parser() -> argparse.ArgumentParser:
     # `waypoint --help` lists the commands in the order they are added here.
     server.add_commands(commands)
     add_manifest_commands(commands)
-    for module in (trusts, imports, terms, visits, digests, reviews, coaching, records, playground):
+    for module in (
+        trusts,
+        imports,
+        terms,
+        visits,
+        digests,
+        reviews,
+        coaching,
+        records,
+        exports,
+        playground,
+    ):
         module.add_commands(commands)
     return parser
 

@@ -19,7 +19,7 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import date, datetime
 from importlib.resources import files
 from pathlib import Path
@@ -36,6 +36,7 @@ from bot.dashboard.view import sections
 from storage.audit import record_event
 from storage.dashboard import Dashboard, OutOfScope, dashboard_data, dashboard_scope
 from storage.directory import Actor, actor_by_person
+from storage.export import WORKBOOK_NAME, export_workbook, record_export
 from storage.engine import Sessions
 
 log = logging.getLogger("waypoint.dashboard")
@@ -77,6 +78,7 @@ PLOTLY_INLINE_STYLE_IDS = tuple(
     sorted(set(re.findall(r'getElementById\("([0-9a-f]{64})"\)', PLOTLY_JS.read_text())))
 )
 THEMES = ("light", "dark")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Longest hub or phase filter read from an address.
 FILTER_LIMIT = 100
 
@@ -96,8 +98,6 @@ class DashboardConfig:
     # None: the dashboard is off (credentials without WAYPOINT_DASHBOARD_SECRET).
     secret: bytes | None
     clock: Callable[[], datetime]
-    # Trust leads' XLSX download, when this Waypoint has the export.
-    export: Callable[[Any, int], Awaitable[bytes]] | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,7 +153,7 @@ def add_dashboard_routes(app: web.Application, config: DashboardConfig) -> None:
         except Refused as refused:
             return _refusal_page(refused)
         return _private(web.Response(
-            text=_render_page(dashboard, asked, actor, export=config.export is not None),
+            text=_render_page(dashboard, asked, actor),
             content_type="text/html",
         ))
 
@@ -177,35 +177,29 @@ def add_dashboard_routes(app: web.Application, config: DashboardConfig) -> None:
         response.headers["X-Content-Type-Options"] = "nosniff"
         return response
 
+    async def workbook(request: web.Request) -> web.Response:
+        """The trust's star schema as one XLSX (docs/EXPORT.md), for trust leads."""
+        try:
+            actor = await _person(config, _asked(request, config))
+            if not actor.trust_wide:
+                raise FOR_TRUST_LEADS
+        except Refused as refused:
+            return _refusal_page(refused)
+        async with config.sessions.begin() as session:
+            body = await export_workbook(session, trust_id=actor.trust_id)
+            await record_export(session, trust_id=actor.trust_id, person_id=actor.person_id)
+        return _private(
+            web.Response(
+                body=body,
+                content_type=XLSX,
+                headers={"Content-Disposition": f'attachment; filename="{WORKBOOK_NAME}"'},
+            )
+        )
+
     app.router.add_get("/dashboard", page)
     app.router.add_get("/dashboard/data.json", data)
     app.router.add_get("/dashboard/static/{name}", static)
-    if config.export is not None:
-        export = config.export
-
-        async def workbook(request: web.Request) -> web.Response:
-            try:
-                actor = await _person(config, _asked(request, config))
-                if not actor.trust_wide:
-                    raise FOR_TRUST_LEADS
-            except Refused as refused:
-                return _refusal_page(refused)
-            async with config.sessions.begin() as session:
-                body = await export(session, actor.trust_id)
-                await record_event(
-                    session,
-                    trust_id=actor.trust_id,
-                    person_id=actor.person_id,
-                    action="dashboard.export",
-                    outcome="ok",
-                )
-            return _private(web.Response(
-                body=body,
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                headers={"Content-Disposition": 'attachment; filename="waypoint.xlsx"'},
-            ))
-
-        app.router.add_get("/dashboard/export.xlsx", workbook)
+    app.router.add_get("/dashboard/export.xlsx", workbook)
 
 
 def _iso(value: object) -> str:
@@ -306,7 +300,7 @@ def _address(asked: Asked, **changes: Any) -> str:
     return "/dashboard?" + urlencode({k: v for k, v in query.items() if v is not None})
 
 
-def _render_page(dashboard: Dashboard, asked: Asked, actor: Actor, *, export: bool) -> str:
+def _render_page(dashboard: Dashboard, asked: Asked, actor: Actor) -> str:
     one_school = dashboard.schools[0] if asked.school_id is not None and dashboard.schools else None
     return _templates.get_template("page.html.j2").render(
         dashboard=dashboard,
@@ -321,7 +315,7 @@ def _render_page(dashboard: Dashboard, asked: Asked, actor: Actor, *, export: bo
         trust_view=_address(asked, school=None),
         export_url=(
             "/dashboard/export.xlsx?" + urlencode({"link": asked.token})
-            if export and actor.trust_wide
+            if actor.trust_wide
             else None
         ),
     )
