@@ -8,7 +8,7 @@ NODE_TOOLS := tools/node_modules/.package-lock.json
 # Debian's Chromium, driven by playwright-core; never a browser downloaded by a tool.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint install clean tools chromium browser-tools e2e screenshots bench wrk reliability playground haproxy cluster bench-replicas
+.PHONY: run test lint install clean tools teams-js chromium browser-tools e2e screenshots bench wrk reliability playground haproxy cluster bench-replicas
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,9 +18,28 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# teams-js for the dashboard's Teams tab pages (bot/dashboard/teams/), which Waypoint
+# serves itself (never a CDN): npm ci from the package-lock.json there. Without Node
+# the tab's pages say Teams' library did not load and point to the chat; the rest of
+# Waypoint runs as before. CI must have it.
+TEAMS_JS := bot/dashboard/teams/node_modules/.package-lock.json
 
-run: $(STAMP)
+$(TEAMS_JS): bot/dashboard/teams/package.json bot/dashboard/teams/package-lock.json
+	cd bot/dashboard/teams && npm ci --no-audit --no-fund
+	touch $(TEAMS_JS)
+
+teams-js:
+	@if command -v npm >/dev/null 2>&1; then \
+		$(MAKE) --no-print-directory $(TEAMS_JS); \
+	elif [ -n "$$CI" ]; then \
+		echo "make: CI needs npm for the dashboard tab's teams-js" >&2; exit 1; \
+	else \
+		echo "make: no npm: the dashboard's Teams tab will lack teams-js (install Node, then make install)"; \
+	fi
+
+install: $(STAMP) teams-js
+
+run: $(STAMP) teams-js
 	$(BIN)/waypoint db upgrade
 	$(BIN)/waypoint demo --if-empty
 	$(BIN)/waypoint serve
@@ -57,7 +76,7 @@ lint: $(STAMP)
 # machine without Node or Chromium skips them and says so. Under CI pytest also runs
 # the tests marked slow (the full reliability suite, `make reliability` elsewhere; and
 # the cluster run, `make cluster`).
-test: lint browser-tools
+test: lint browser-tools teams-js
 	$(BIN)/pytest -q -rs --durations=25
 	@if [ -n "$$CI" ] || { command -v node >/dev/null 2>&1 && [ -x $(CHROMIUM) ]; }; then \
 		$(MAKE) --no-print-directory e2e; \
@@ -144,4 +163,4 @@ screenshots: $(STAMP) tools chromium
 	$(BIN)/python -m tests.card_screenshots docs/cards
 
 clean:
-	rm -rf $(VENV) var/*.db tools/node_modules build/e2e
+	rm -rf $(VENV) var/*.db tools/node_modules bot/dashboard/teams/node_modules build/e2e

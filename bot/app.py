@@ -1,4 +1,5 @@
-"""The aiohttp application: /api/messages and /healthz, wired to one store.
+"""The aiohttp application: /api/messages, /healthz and the dashboard (bot/dashboard/),
+wired to one store.
 
 /metrics is not here: `waypoint serve` answers it on a port of its own (bot/metrics.py).
 """
@@ -16,6 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import WaypointAdapter
 from bot.connector import Connector, TokenProvider
+from bot.dashboard.links import SignedLinks
+from bot.dashboard.tab import add_tab_routes
+from bot.dashboard.web import DashboardConfig, add_dashboard_routes
 from bot.edge import handle_messages
 from bot.metrics import Metrics
 from bot.offloop import BlockingWorker
@@ -68,6 +72,7 @@ def build_waypoint(settings: Settings, engine: AsyncEngine | None = None) -> Way
         registry=build_registry(),
         conversation_state=ConversationState(SqlStorage(sessions)),
         notifier=notifier,
+        dashboard_links=SignedLinks(settings.dashboard_key, settings.dashboard_base_url),
     )
     adapter.on_turn_error = bot.on_error
     return Waypoint(
@@ -140,6 +145,17 @@ def create_app(waypoint: Waypoint) -> web.Application:
 
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
+    add_dashboard_routes(
+        app,
+        DashboardConfig(
+            sessions=waypoint.sessions,
+            secret=waypoint.settings.dashboard_key,
+            # The bot's clock, which tests set, read at each request.
+            clock=lambda: waypoint.bot.clock(),
+        ),
+    )
+    # The dashboard's Teams tab and its single sign-on (bot/dashboard/tab.py).
+    add_tab_routes(app, waypoint.settings, waypoint.sessions, lambda: waypoint.bot.clock())
     app.on_startup.append(on_startup)
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)

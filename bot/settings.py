@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ipaddress
+import secrets
 from enum import StrEnum
 from types import SimpleNamespace
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -22,6 +24,18 @@ TEAMS_SERVICE_HOSTS = (
     "smba.infra.dod.teams.microsoft.us",
     "*.botframework.com",
 )
+
+
+# Signs dashboard links in development when WAYPOINT_DASHBOARD_SECRET is unset: one
+# process, so links work until it restarts. Never used with credentials (production),
+# where several replicas must verify each other's links: there the secret is set, or
+# the dashboard is off.
+_DEVELOPMENT_DASHBOARD_SECRET = secrets.token_bytes(32)
+# Shorter secrets are refused: a guessable key would let anyone sign a link.
+DASHBOARD_SECRET_MIN_LENGTH = 32
+# Entra ID's signing keys for every tenant (public cloud): Teams SSO tokens are
+# signed with one of these.
+ENTRA_SIGNING_KEYS_URL = "https://login.microsoftonline.com/common/discovery/v2.0/keys"
 
 
 class AppType(StrEnum):
@@ -71,6 +85,16 @@ class Settings(BaseSettings):
         default=9464, ge=0, le=65535, validation_alias="WAYPOINT_METRICS_PORT"
     )
 
+    # The HMAC key of signed dashboard links (bot/dashboard/links.py): at least 32
+    # characters, the same on every replica. Unset in development, a random one per
+    # process; unset with credentials, the dashboard is off (README, Configuration).
+    dashboard_secret: SecretStr = Field(
+        default=SecretStr(""), validation_alias="WAYPOINT_DASHBOARD_SECRET"
+    )
+    # The address people reach Waypoint at (https://waypoint.example.org), for the
+    # dashboard links Waypoint hands out. Unset in development: http://host:port.
+    public_url: str = Field(default="", validation_alias="WAYPOINT_PUBLIC_URL")
+
     # Where channel tokens are checked. Left empty, the SDK's public-cloud defaults
     # apply; tests and sovereign clouds point these elsewhere.
     openid_metadata_url: str | None = Field(
@@ -94,6 +118,16 @@ class Settings(BaseSettings):
     service_url_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
         default=TEAMS_SERVICE_HOSTS, validation_alias="WAYPOINT_SERVICE_URL_HOSTS"
     )
+
+    # The dashboard tab's single sign-on (bot/dashboard/sso.py). Where Entra ID's
+    # signing keys are read (tests and sovereign clouds point elsewhere), and the
+    # application ID URI the app registration exposes (api://<domain>/<app id>);
+    # unset, it is made from WAYPOINT_PUBLIC_URL's host and MicrosoftAppId, as the
+    # manifest's webApplicationInfo is (README, "Dashboard in Teams (SSO)").
+    sso_jwks_url: str = Field(
+        default=ENTRA_SIGNING_KEYS_URL, validation_alias="WAYPOINT_SSO_JWKS_URL"
+    )
+    sso_app_id_uri: str = Field(default="", validation_alias="WAYPOINT_SSO_APP_ID_URI")
 
     @field_validator("allowed_channels", mode="before")
     @classmethod
@@ -119,8 +153,46 @@ class Settings(BaseSettings):
         """No Bot Framework credentials: development mode, loopback only."""
         return not self.app_id
 
+    @property
+    def dashboard_key(self) -> bytes | None:
+        """The key dashboard links are signed with; None: the dashboard is off
+        (credentials without WAYPOINT_DASHBOARD_SECRET)."""
+        configured = self.dashboard_secret.get_secret_value()
+        if configured:
+            return configured.encode()
+        return _DEVELOPMENT_DASHBOARD_SECRET if self.anonymous else None
+
+    @property
+    def dashboard_base_url(self) -> str | None:
+        """Where dashboard links point; None when Waypoint does not know its address."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        if self.anonymous:
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            return f"http://{host}:{self.port}"
+        return None
+
+    @property
+    def sso_audiences(self) -> frozenset[str]:
+        """The audiences a tab's SSO token may name: the app's id (v2 tokens) and its
+        application ID URI (v1 tokens). Empty: single sign-on is off."""
+        # Entra writes the app id in lower case; the setting may not be.
+        audiences = {self.app_id, self.app_id.lower()} if self.app_id else set()
+        uri = self.sso_app_id_uri or app_id_uri(self.public_url, self.app_id)
+        if uri:
+            audiences.add(uri)
+        return frozenset(audiences)
+
     def check_startup(self) -> None:
-        """Refuse to serve anonymously anywhere but loopback, or with half the credentials."""
+        """Refuse to serve anonymously anywhere but loopback, with half the credentials,
+        or with a dashboard secret short enough to guess."""
+        configured = self.dashboard_secret.get_secret_value()
+        if configured and len(configured) < DASHBOARD_SECRET_MIN_LENGTH:
+            raise StartupRefused(
+                f"WAYPOINT_DASHBOARD_SECRET is shorter than {DASHBOARD_SECRET_MIN_LENGTH} "
+                "characters: use a long random value (python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))')"
+            )
         if self.anonymous:
             if not is_loopback(self.host):
                 raise StartupRefused(
@@ -150,6 +222,13 @@ class Settings(BaseSettings):
         if self.token_issuer:
             config.TO_BOT_FROM_CHANNEL_TOKEN_ISSUER = self.token_issuer
         return config
+
+
+def app_id_uri(public_url: str, app_id: str) -> str | None:
+    """The application ID URI Teams asks Entra ID for (`api://<domain>/<app id>`, the
+    manifest's webApplicationInfo.resource); None without an address or an app id."""
+    host = urlsplit(public_url).netloc.lower() if public_url else None
+    return f"api://{host}/{app_id.lower()}" if host and app_id else None
 
 
 def _comma_list(value: str) -> list[str]:

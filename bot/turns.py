@@ -26,7 +26,7 @@ from dialogs.home import choices_text, unmatched, welcome
 from dialogs.matcher import Ambiguous, Matched
 from dialogs.registry import Registry
 from dialogs.roles import ROLE_LABELS
-from dialogs.turn import Handler, Reply, Turn
+from dialogs.turn import DashboardLinks, Handler, Reply, Turn
 from storage.audit import record_refusal
 from storage.conversations import remove_reference, save_reference
 from storage.deliveries import Claim
@@ -47,9 +47,11 @@ class WaypointBot:
         conversation_state: ConversationState,
         notifier: PersonalChats,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        dashboard_links: DashboardLinks | None = None,
     ) -> None:
         self.sessions = sessions
         self.notifier = notifier
+        self.dashboard_links = dashboard_links
         self.registry = registry
         self.conversation_state = conversation_state
         self.clock = clock
@@ -371,6 +373,8 @@ class WaypointBot:
             notifier=self.notifier,
             shared_room=shared,
         )
+        if self.dashboard_links is not None:
+            turn.dashboard_links = self.dashboard_links
         return await handler(turn)
 
     async def _refuse(self, actor: Actor, action: str, what: str, roles: Any) -> Reply:

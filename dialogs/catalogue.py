@@ -7,6 +7,7 @@ from dialogs import (
     attendance,
     category,
     coaching,
+    dashboard,
     digest,
     home,
     prep,
@@ -34,6 +35,7 @@ def build_registry() -> Registry:
         qa,
         attendance,
         digest,
+        dashboard,
     ):
         module.register(registry)
     return registry

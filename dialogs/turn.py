@@ -54,6 +54,19 @@ class _NoNotifier(Notifier):
     pass
 
 
+class DashboardLinks(Protocol):
+    """Makes a signed dashboard link for a person (bot/dashboard/links.py, given by
+    the edge). As written here it makes none: a dialog called without the edge, or a
+    Waypoint with the dashboard off."""
+
+    def link_for(self, *, person_id: int, trust_id: int, now: datetime) -> str | None:
+        return None
+
+
+class _NoDashboardLinks(DashboardLinks):
+    pass
+
+
 @dataclass
 class Turn:
     """One request to a dialog: who asks, what they typed or submitted, and the store."""
@@ -67,6 +80,7 @@ class Turn:
     refresh: bool = False
     registry: Registry | None = None
     notifier: Notifier = field(default_factory=_NoNotifier)
+    dashboard_links: DashboardLinks = field(default_factory=_NoDashboardLinks)
     # Asked in a group chat or channel, where others read the answer.
     shared_room: bool = False
 

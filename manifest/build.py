@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from dialogs.registry import Command, Registry
 
@@ -157,19 +158,68 @@ def app_version() -> str:
             return str(tomllib.load(file)["project"]["version"])
 
 
+def tab_domain(base_url: str) -> str:
+    """The host of Waypoint's public https address, where Teams loads the tabs."""
+    parts = urlsplit(base_url)
+    if parts.scheme != "https" or not parts.hostname or parts.path not in ("", "/"):
+        raise ManifestError(
+            [
+                f"base url {base_url!r} is not an https address without a path "
+                "(Waypoint's public address, e.g. https://waypoint.example.org)"
+            ]
+        )
+    if parts.query or parts.fragment or parts.username:
+        raise ManifestError([f"base url {base_url!r} has more than a scheme and a host"])
+    return parts.netloc.lower()
+
+
+def dashboard_tabs(base_url: str, app_id: str) -> dict[str, Any]:
+    """The dashboard in Teams: a personal tab, a team and group chat tab configured
+    for the trust or one school, and the single sign-on (webApplicationInfo) their
+    pages use. The application ID URI is `api://<domain>/<app id>`, as the app
+    registration exposes it (README, "Dashboard in Teams (SSO)")."""
+    domain = tab_domain(base_url)
+    base = f"https://{domain}"
+    return {
+        "staticTabs": [
+            # The bot's chat stays the first tab of the personal app.
+            {"entityId": "conversations", "scopes": ["personal"]},
+            {
+                "entityId": "dashboard",
+                "name": "Dashboard",
+                "contentUrl": f"{base}/dashboard/tab",
+                "websiteUrl": f"{base}/dashboard/tab",
+                "scopes": ["personal"],
+            },
+        ],
+        "configurableTabs": [
+            {
+                "configurationUrl": f"{base}/dashboard/configure",
+                "canUpdateConfiguration": True,
+                "scopes": ["team", "groupChat"],
+            }
+        ],
+        "webApplicationInfo": {"id": app_id, "resource": f"api://{domain}/{app_id}"},
+        "validDomains": [domain],
+    }
+
+
 def render_manifest(
     app_id: str,
     *,
     registry: Registry | None = None,
     developer: Developer | None = None,
     version: str | None = None,
+    base_url: str | None = None,
 ) -> dict[str, Any]:
-    """The manifest for the bot registered as `app_id` (its Microsoft App ID).
+    """The manifest for the bot registered as `app_id` (its Microsoft App ID), with
+    the dashboard tabs when Waypoint's public https address (`base_url`) is given.
 
     The same GUID names the Teams app and its bot, as for any single-bot app.
     """
     if not _GUID.match(app_id):
         raise ManifestError([f"app id {app_id!r} is not a GUID (the bot's Microsoft App ID)"])
+    tabs = dashboard_tabs(base_url, app_id.lower()) if base_url else {}
     if registry is None:
         from dialogs.catalogue import build_registry
 
@@ -190,7 +240,15 @@ def render_manifest(
         "COMMAND_LISTS": lists,
     }
     manifest: dict[str, Any] = _fill(json.loads(TEMPLATE.read_text(encoding="utf-8")), values)
-    return manifest
+    if not tabs:
+        return manifest
+    # The tabs go after the bot, as Microsoft's samples order a manifest.
+    ordered: dict[str, Any] = {}
+    for key, value in manifest.items():
+        ordered[key] = tabs.pop(key, value)
+        if key == "bots":
+            ordered.update({k: v for k, v in tabs.items() if k not in manifest})
+    return ordered
 
 
 def _fill(node: Any, values: dict[str, Any]) -> Any:
@@ -236,9 +294,10 @@ def build_package(
     registry: Registry | None = None,
     developer: Developer | None = None,
     icons_dir: Path = HERE,
+    base_url: str | None = None,
 ) -> Path:
     """Write the app package; raise ManifestError (with every reason) when it can't be."""
-    manifest = render_manifest(app_id, registry=registry, developer=developer)
+    manifest = render_manifest(app_id, registry=registry, developer=developer, base_url=base_url)
     icons: dict[str, bytes] = {}
     problems: list[str] = []
     for name in ICONS:

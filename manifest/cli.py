@@ -30,6 +30,11 @@ def add_manifest_commands(commands: Any) -> None:
         default=DEFAULT_WEBSITE,
         help="https address about the app; its /privacy and /terms pages are linked too",
     )
+    build.add_argument(
+        "--base-url",
+        help="Waypoint's public https address (WAYPOINT_PUBLIC_URL): adds the dashboard's "
+        "personal and team tabs and their single sign-on; without it, the bot only",
+    )
     build.set_defaults(run=cmd_manifest_build)
 
 
@@ -38,7 +43,10 @@ def cmd_manifest_build(args: argparse.Namespace) -> int:
 
     try:
         out = build_package(
-            args.app_id, args.out, developer=Developer(name=args.developer, website=args.website)
+            args.app_id,
+            args.out,
+            developer=Developer(name=args.developer, website=args.website),
+            base_url=args.base_url,
         )
     except ManifestError as error:
         print("waypoint: the Teams app package was not written:", file=sys.stderr)
@@ -46,4 +54,6 @@ def cmd_manifest_build(args: argparse.Namespace) -> int:
             print(f"  {problem}", file=sys.stderr)
         return 1
     print(f"wrote {out}: upload it in Teams (Apps > Manage your apps > Upload an app)")
+    if not args.base_url:
+        print("  (no --base-url: the package has no dashboard tabs)")
     return 0

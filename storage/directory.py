@@ -263,3 +263,18 @@ async def schools_of(
     if reached is not None:
         query = query.where(School.id.in_(reached))
     return list(await session.scalars(query))
+
+
+async def actor_by_person(session: AsyncSession, *, trust_id: int, person_id: int) -> Actor | None:
+    """The person with this id in this trust, with the same reach `actor_for` gives
+    chat (a signed dashboard link names the person by id); None when the trust or
+    the person is gone, or the person belongs to another trust."""
+    trust = await trust_by_id(session, trust_id)
+    if trust is None:
+        return None
+    aad_object_id = await session.scalar(
+        select(Person.aad_object_id).where(Person.id == person_id, Person.trust_id == trust_id)
+    )
+    if aad_object_id is None:
+        return None
+    return await actor_for(session, trust=trust, aad_object_id=aad_object_id)

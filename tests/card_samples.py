@@ -676,6 +676,15 @@ SAMPLES: dict[str, list[dict[str, Any]]] = {
             ],
         }
     ],
+    "dashboard_link": [
+        {
+            "title": "Dashboard — Waypoint Demo Trust",
+            "text": "Charts and tables for the schools you reach. The button works for 15 "
+            "minutes and only for you: type dashboard again for a fresh one.",
+            "url": "https://waypoint.example.org/dashboard?link=eyJwIjoxLCJ0IjoxLCJlIjoxNzk2MjU3MDExfQ"
+            ".fJxwBpDn6SPlQkWv-a2YhLD9dFVCk8Q87v9Dvwtc-XI",
+        }
+    ],
     "help": [
         {
             "title": "All commands",
@@ -1326,6 +1335,8 @@ TYPED: dict[str, tuple[Path, ...]] = {
         ("changes", "*"),
         ("chart", "bars", "*", "name"),
     ),
+    # The trust's name, as an admin imported it.
+    "dashboard_link": (("title",),),
     "help": (("title",), ("commands", "*", "summary")),
     "home": (("title",), ("jobs", "*", "status")),
     "schools": (("title",), ("schools", "*", "name"), ("schools", "*", "line")),

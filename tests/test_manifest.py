@@ -12,6 +12,7 @@ import pytest
 from PIL import Image
 
 from bot.cli import main
+from bot.settings import Settings
 from dialogs.catalogue import build_registry
 from dialogs.matcher import Matched
 from dialogs.turn import Reply, Turn
@@ -95,6 +96,58 @@ def test_developer_and_website_are_the_trusts_own(tmp_path: Path) -> None:
         "termsOfUseUrl": "https://oak.example.org/terms",
     }
     assert package_problems(package) == []
+
+
+def test_the_dashboard_tabs_and_their_sign_on_pass_microsofts_schema(tmp_path: Path) -> None:
+    package = _build(tmp_path, "--base-url", "https://waypoint.oak.example.org")
+    assert package_problems(package) == []
+    with zipfile.ZipFile(package) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    conversations, dashboard = manifest["staticTabs"]
+    assert conversations == {"entityId": "conversations", "scopes": ["personal"]}
+    assert dashboard == {
+        "entityId": "dashboard",
+        "name": "Dashboard",
+        "contentUrl": "https://waypoint.oak.example.org/dashboard/tab",
+        "websiteUrl": "https://waypoint.oak.example.org/dashboard/tab",
+        "scopes": ["personal"],
+    }
+    (team_tab,) = manifest["configurableTabs"]
+    assert team_tab == {
+        "configurationUrl": "https://waypoint.oak.example.org/dashboard/configure",
+        "canUpdateConfiguration": True,
+        "scopes": ["team", "groupChat"],
+    }
+    # The resource is the application ID URI the app registration exposes, and what
+    # Waypoint accepts as a token's audience (bot/settings.py sso_audiences).
+    assert manifest["webApplicationInfo"] == {
+        "id": APP_ID,
+        "resource": f"api://waypoint.oak.example.org/{APP_ID}",
+    }
+    assert Settings(
+        _env_file=None, app_id=APP_ID, public_url="https://waypoint.oak.example.org"
+    ).sso_audiences == {APP_ID, manifest["webApplicationInfo"]["resource"]}
+    assert manifest["validDomains"] == ["waypoint.oak.example.org"]
+
+
+def test_without_a_base_url_the_package_is_the_bot_alone(tmp_path: Path) -> None:
+    with zipfile.ZipFile(_build(tmp_path)) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+    assert not {"staticTabs", "configurableTabs", "webApplicationInfo"} & set(manifest)
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    ["http://waypoint.example.org", "https://waypoint.example.org/bot", "waypoint.example.org"],
+)
+def test_a_base_url_teams_cannot_load_tabs_from_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], base_url: str
+) -> None:
+    out = tmp_path / "waypoint.zip"
+    args = ["manifest", "build", "--app-id", APP_ID, "--out", str(out), "--base-url", base_url]
+    assert main(args) == 1
+    assert "is not an https address without a path" in capsys.readouterr().err
+    assert not out.exists()
 
 
 def test_a_bad_app_id_is_refused_with_the_reason(

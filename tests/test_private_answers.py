@@ -94,6 +94,7 @@ def _names(key: str) -> Callable[[Side], dict[str, Any]]:
 
 COMMANDS: dict[str, Ask] = {
     "whoami": Ask("head", typed="who am i", shows=("Hana Head", "Head")),
+    "dashboard": Ask("head", typed="dashboard", shows=("Open dashboard",)),
     "schools": Ask("head", typed="list schools", shows=("Oakfield",)),
     "log_coaching": Ask("coach", typed="log coaching", shows=("Log a coaching session",)),
     "my_coaching": Ask("coach", typed="my coaching", shows=("Sessions you led", "Tom Teacher")),

@@ -107,6 +107,8 @@ EXPECTED: dict[str, dict[str, frozenset[str]]] = {
     # the trust's, anyone else's those where they hold a role.
     "cmd:schools": own_only(ALL),
     "cmd:whoami": own_only(ALL),
+    # A link to one's own dashboard: what it shows is scoped when it is opened.
+    "cmd:dashboard": own_only(ALL),
     "cmd:log_coaching": own_only(LOGGERS),
     "cmd:my_coaching": own_only(ALL_STAFF),
     "cmd:coaching_coverage": table(frozenset({"head", "sia", "trust_lead"}), LEAD),
@@ -248,6 +250,7 @@ PROBES: dict[str, Probe] = {
     "cmd:commands": Probe(lambda w, s: "all commands", words("All commands")),
     "cmd:schools": Probe(lambda w, s: "list schools", words("Your school", "schools")),
     "cmd:whoami": Probe(lambda w, s: "who am i", words("This is what Waypoint knows about you")),
+    "cmd:dashboard": Probe(lambda w, s: "dashboard", words("Charts and tables for the schools")),
     "cmd:log_coaching": Probe(lambda w, s: "log coaching", words("Log a coaching session")),
     "cmd:my_coaching": Probe(
         lambda w, s: "my coaching", words("My coaching", "You have no coaching sessions yet")
