@@ -36,8 +36,8 @@ from bot.dashboard.view import sections
 from storage.audit import record_event
 from storage.dashboard import Dashboard, OutOfScope, dashboard_data, dashboard_scope
 from storage.directory import Actor, actor_by_person
-from storage.export import WORKBOOK_NAME, export_workbook, record_export
 from storage.engine import Sessions
+from storage.export import WORKBOOK_NAME, export_workbook, record_export
 
 log = logging.getLogger("waypoint.dashboard")
 
@@ -152,22 +152,28 @@ def add_dashboard_routes(app: web.Application, config: DashboardConfig) -> None:
             actor, dashboard = await _dashboard(config, asked, action="dashboard.view")
         except Refused as refused:
             return _refusal_page(refused)
-        return _private(web.Response(
-            text=_render_page(dashboard, asked, actor),
-            content_type="text/html",
-        ))
+        return _private(
+            web.Response(
+                text=_render_page(dashboard, asked, actor),
+                content_type="text/html",
+            )
+        )
 
     async def data(request: web.Request) -> web.Response:
         try:
             asked = _asked(request, config)
             _actor, dashboard = await _dashboard(config, asked, action="dashboard.data")
         except Refused as refused:
-            return _private(web.json_response(
-                {"error": refused.title, "detail": refused.text}, status=refused.status
-            ))
-        return _private(web.json_response(
-            dataclasses.asdict(dashboard), dumps=lambda body: json.dumps(body, default=_iso)
-        ))
+            return _private(
+                web.json_response(
+                    {"error": refused.title, "detail": refused.text}, status=refused.status
+                )
+            )
+        return _private(
+            web.json_response(
+                dataclasses.asdict(dashboard), dumps=lambda body: json.dumps(body, default=_iso)
+            )
+        )
 
     async def static(request: web.Request) -> web.StreamResponse:
         path = STATIC_FILES.get(request.match_info["name"])
@@ -214,9 +220,7 @@ def _private(response: web.Response) -> web.Response:
 
 
 def _refusal_page(refused: Refused) -> web.Response:
-    html = _templates.get_template("refused.html.j2").render(
-        title=refused.title, text=refused.text
-    )
+    html = _templates.get_template("refused.html.j2").render(title=refused.title, text=refused.text)
     return _private(web.Response(text=html, content_type="text/html", status=refused.status))
 
 
