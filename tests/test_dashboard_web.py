@@ -242,6 +242,15 @@ async def test_the_trust_leads_tables_show_the_trusts_numbers(
             assert f'id="plot-{chart}"' in html and f'id="table-{chart}"' in html
         assert html.count("<caption>") == html.count("<table")
         assert f"school={oakfield}" in html and f"link={link}" in html
+        # Teams' theme names choose the page's; anything else leaves it to the system.
+        for asked, shown in (
+            ("dark", "dark"),
+            ("contrast", "dark"),
+            ("default", "light"),
+            ('x"><script>', "auto"),
+        ):
+            themed = (await _get(served, "/dashboard", link=link, theme=asked))[1]
+            assert f'<html lang="en-GB" data-theme="{shown}">' in themed
         # No script runs inline (the CSP would refuse it anyway).
         assert page.inline_scripts == []
 

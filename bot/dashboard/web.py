@@ -77,7 +77,8 @@ STATIC_FILES = {
 PLOTLY_INLINE_STYLE_IDS = tuple(
     sorted(set(re.findall(r'getElementById\("([0-9a-f]{64})"\)', PLOTLY_JS.read_text())))
 )
-THEMES = ("light", "dark")
+# `theme=` as a person types it, or as Teams names its themes (the tab passes them).
+THEMES = {"light": "light", "dark": "dark", "default": "light", "contrast": "dark"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Longest hub or phase filter read from an address.
 FILTER_LIMIT = 100
@@ -248,7 +249,7 @@ def _asked(request: web.Request, config: DashboardConfig) -> Asked:
         school_id=int(school) if school else None,
         hub=_query_text(request, "hub"),
         phase=_query_text(request, "phase"),
-        theme=theme if theme in THEMES else None,
+        theme=THEMES.get(theme or ""),
     )
 
 
