@@ -1,4 +1,4 @@
-"""python -m bench [--smoke] [--only turns,digests,delivery,footprint] [--out PATH]"""
+"""python -m bench [--smoke] [--only turns,digests,delivery,footprint,dashboard] [--out PATH]"""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ Section = tuple[str, Callable[[Results, Path], None]]
 
 def sections(smoke: bool) -> list[Section]:
     """Each section's name and how to run it, at full or smoke size."""
-    from bench import delivery, digests, footprint, turns
+    from bench import dashboard, delivery, digests, footprint, turns
 
     def size(module: Any) -> Any:
         return module.SMOKE if smoke else module.FULL
@@ -68,6 +68,7 @@ def sections(smoke: bool) -> list[Section]:
         ("digests", lambda r, w: digests.run_digests(r, w, size(digests))),
         ("delivery", lambda r, w: delivery.run_delivery(r, w, size(delivery))),
         ("footprint", lambda r, w: footprint.run_footprint(r, w, size(footprint))),
+        ("dashboard", lambda r, w: dashboard.run_dashboard(r, w, size(dashboard))),
     ]
 
 

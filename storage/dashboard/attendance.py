@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.attendance import OPEN
 from storage.attendance.rules import STAGES
 from storage.dashboard.model import AttendancePanel, SchoolRef, StageCount, WeekCount
+from storage.dashboard.scope import of_schools
 from storage.models import AttendanceConcern
 
 
@@ -21,17 +22,17 @@ async def attendance_panel(
     *,
     trust_id: int,
     schools: list[SchoolRef],
+    ids: list[int] | None,
     today: date,
     weeks: tuple[date, ...],
     zone: ZoneInfo,
 ) -> AttendancePanel:
     """Two statements whatever the number of schools."""
-    ids = [school.id for school in schools]
     rows = await session.execute(
         select(AttendanceConcern.school_id, AttendanceConcern.stage, func.count())
         .where(
             AttendanceConcern.trust_id == trust_id,
-            AttendanceConcern.school_id.in_(ids),
+            of_schools(AttendanceConcern.school_id, ids),
             AttendanceConcern.status == OPEN,
         )
         .group_by(AttendanceConcern.school_id, AttendanceConcern.stage)
@@ -56,7 +57,7 @@ async def _new_severe_by_week(
     session: AsyncSession,
     *,
     trust_id: int,
-    ids: list[int],
+    ids: list[int] | None,
     today: date,
     weeks: tuple[date, ...],
     zone: ZoneInfo,
@@ -70,7 +71,7 @@ async def _new_severe_by_week(
     raised = await session.scalars(
         select(AttendanceConcern.raised_at).where(
             AttendanceConcern.trust_id == trust_id,
-            AttendanceConcern.school_id.in_(ids),
+            of_schools(AttendanceConcern.school_id, ids),
             AttendanceConcern.severe_absence.is_(True),
             AttendanceConcern.raised_at >= start,
             AttendanceConcern.raised_at < end,

@@ -56,6 +56,8 @@ async def dashboard_data(session: AsyncSession, *, scope: DashboardScope, today:
     weeks = term_weeks(term, today)
 
     trust_id = trust.id
+    # None: every school of the trust is shown, and the queries need not list them.
+    ids = None if len(schools) == len(every_school) else [school.id for school in schools]
     panels = scope.panels
     return Dashboard(
         trust_name=trust.name,
@@ -64,13 +66,16 @@ async def dashboard_data(session: AsyncSession, *, scope: DashboardScope, today:
         schools=tuple(schools),
         hubs=tuple(sorted({school.hub for school in within_reach if school.hub})),
         phases=tuple(sorted({school.phase for school in within_reach})),
-        categories=await category_panel(session, trust_id=trust_id, schools=schools, today=today)
+        categories=await category_panel(
+            session, trust_id=trust_id, schools=schools, ids=ids, today=today
+        )
         if Panel.categories in panels
         else None,
         coaching=await coaching_panel(
             session,
             trust_id=trust_id,
             schools=schools,
+            ids=ids,
             today=today,
             weeks=weeks,
             target_percent=trust.coaching_target_percent,
@@ -81,24 +86,28 @@ async def dashboard_data(session: AsyncSession, *, scope: DashboardScope, today:
             session,
             trust_id=trust_id,
             schools=schools,
+            ids=ids,
             term=await _qa_term(session, trust.id, terms, term, today),
         )
         if Panel.qa in panels
         else None,
-        actions=await action_panel(session, trust_id=trust_id, schools=schools, today=today)
+        actions=await action_panel(
+            session, trust_id=trust_id, schools=schools, ids=ids, today=today
+        )
         if Panel.actions in panels
         else None,
         attendance=await attendance_panel(
             session,
             trust_id=trust_id,
             schools=schools,
+            ids=ids,
             today=today,
             weeks=weeks,
             zone=trust_zone(trust),
         )
         if Panel.attendance in panels
         else None,
-        visits=await visit_panel(session, trust_id=trust_id, schools=schools, today=today)
+        visits=await visit_panel(session, trust_id=trust_id, schools=schools, ids=ids, today=today)
         if Panel.visits in panels
         else None,
     )

@@ -22,6 +22,7 @@ from storage.dashboard.model import (
     SchoolVisits,
     VisitPanel,
 )
+from storage.dashboard.scope import of_schools
 from storage.models import ActionEvent, SchoolAction, SchoolCategorisation
 from storage.visit_programme import default_entitlement, entitlements
 from storage.visits import visit_year, visits_done_by_school
@@ -31,11 +32,15 @@ RAG_MONTHS = 12
 
 
 async def category_panel(
-    session: AsyncSession, *, trust_id: int, schools: list[SchoolRef], today: date
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    schools: list[SchoolRef],
+    ids: list[int] | None,
+    today: date,
 ) -> CategoryPanel:
     """Each school's category now, and every change of category over the last three
     years (a school's first categorisation is a change from none): three statements."""
-    ids = [school.id for school in schools]
     order = tuple(c.name for c in await framework_categories(session, trust_id=trust_id))
     current = await current_categorisations(session, trust_id=trust_id)
     now = tuple(
@@ -62,7 +67,10 @@ async def category_panel(
             before,
             SchoolCategorisation.category_name,
         )
-        .where(SchoolCategorisation.trust_id == trust_id, SchoolCategorisation.school_id.in_(ids))
+        .where(
+            SchoolCategorisation.trust_id == trust_id,
+            of_schools(SchoolCategorisation.school_id, ids),
+        )
         .subquery()
     )
     since = add_months(today, -12 * MOVEMENT_YEARS)
@@ -81,11 +89,15 @@ async def category_panel(
 
 
 async def action_panel(
-    session: AsyncSession, *, trust_id: int, schools: list[SchoolRef], today: date
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    schools: list[SchoolRef],
+    ids: list[int] | None,
+    today: date,
 ) -> ActionPanel:
     """Open, overdue (open and past due, as storage/actions.py) and done-awaiting-rating
     actions by school, and the ratings given by month: two statements."""
-    ids = [school.id for school in schools]
     is_open = SchoolAction.status == Status.open.value
     counts = await session.execute(
         select(
@@ -94,7 +106,7 @@ async def action_panel(
             func.count().filter(is_open, SchoolAction.due_on < today),
             func.count().filter(SchoolAction.status == Status.done.value),
         )
-        .where(SchoolAction.trust_id == trust_id, SchoolAction.school_id.in_(ids))
+        .where(SchoolAction.trust_id == trust_id, of_schools(SchoolAction.school_id, ids))
         .group_by(SchoolAction.school_id)
     )
     by_id = {
@@ -112,7 +124,7 @@ async def action_panel(
         .join(SchoolAction, SchoolAction.id == ActionEvent.action_id)
         .where(
             SchoolAction.trust_id == trust_id,
-            SchoolAction.school_id.in_(ids),
+            of_schools(SchoolAction.school_id, ids),
             ActionEvent.kind == "rag",
             ActionEvent.at >= datetime.combine(months[0], time.min, tzinfo=UTC),
         )
@@ -135,7 +147,12 @@ async def action_panel(
 
 
 async def visit_panel(
-    session: AsyncSession, *, trust_id: int, schools: list[SchoolRef], today: date
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    schools: list[SchoolRef],
+    ids: list[int] | None,
+    today: date,
 ) -> VisitPanel:
     """Notes of visit this academic year against each school's entitlement (its
     phase's), as the digests count them: two statements."""
@@ -143,6 +160,7 @@ async def visit_panel(
     done = await visits_done_by_school(
         session,
         trust_id=trust_id,
+        # Visits are few: the storage function's list of schools costs nothing here.
         school_ids=[school.id for school in schools],
         academic_year=visit_year(today),
     )
