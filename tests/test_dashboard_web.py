@@ -27,6 +27,7 @@ from storage.models import (
     CoachingSession,
     Person,
     PersonRole,
+    School,
     SchoolAction,
     SchoolCategorisation,
 )
@@ -50,8 +51,9 @@ OTHER_TENANT = "bbbbbbbb-0000-4000-8000-000000000000"
 
 
 async def _trust(sessions: Sessions) -> Any:
-    """Oakfield (Recovery; two open actions, one overdue) and St Mary's (Refinement;
-    one open action), with a head and a governor at Oakfield and a trust lead."""
+    """Oakfield (North Hub; Recovery; two open actions, one overdue) and St Mary's (no
+    hub; Refinement; one open action), with a head and a governor at Oakfield and a
+    trust lead."""
     seeded = await seed_trust(sessions)
     trust_id = seeded.trust_id
     oakfield, st_marys = seeded.school_ids["100001"], seeded.school_ids["100002"]
@@ -81,6 +83,9 @@ async def _trust(sessions: Sessions) -> Any:
                     trust_id=trust_id, school_id=school_id, description="Plan", due_on=due_on
                 )
             )
+        oakfield_school = await session.get(School, oakfield)
+        assert oakfield_school is not None
+        oakfield_school.hub = "North Hub"
         seeded.person_ids[GOVERNOR] = await add_person(
             session, trust_id, GOVERNOR, "Gill Governor", ["governor"], [oakfield]
         )
@@ -273,6 +278,25 @@ async def test_the_trust_leads_tables_show_the_trusts_numbers(
         assert "max-age=31536000" in script.headers["Cache-Control"]
         assert "javascript" in script.headers["Content-Type"]
         assert (await served.client.get("/dashboard/static/..%2Fweb.py")).status == 404
+
+
+async def test_the_hub_filter_narrows_every_table_and_keeps_the_link(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded = await _trust(sessions)
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        link = _link(served, TRUST_LEAD)
+        status, html, _ = await _get(served, "/dashboard", link=link)
+        assert '<option value="">All hubs</option>' in html and "<option>North Hub</option>" in html
+        status, html, _ = await _get(served, "/dashboard", link=link, hub="North Hub")
+        assert status == 200
+        assert "<option selected>North Hub</option>" in html
+        assert f'<input type="hidden" name="link" value="{link}">' in html
+        page = read_page(html)
+        assert list(rows_by_first_cell(page.tables["table-actions-schools"])) == [
+            "Oakfield Primary"
+        ]
+        assert rows_by_first_cell(page.tables["table-categories-now"])["Refinement"] == ["0", "—"]
 
 
 async def test_the_link_is_never_logged(
