@@ -210,6 +210,8 @@ async def test_a_governor_sees_no_attendance_coaching_or_qa(
         status, html, _ = await _get(served, "/dashboard", link=link)
         assert status == 200
         assert read_page(html).sections == ["categories", "actions", "visits"]
+        # One school: nothing to filter.
+        assert 'name="hub"' not in html
         assert "Attendance" not in html and "Coaching coverage" not in html
         response = await served.client.get("/dashboard/data.json", params={"link": link})
         data = await response.json()

@@ -23,6 +23,7 @@ from bot.dashboard.plotting import (
     by_school_height,
     category_colours,
     count_axis,
+    date_axis,
     layout,
     school_axis,
     target_label,
@@ -68,7 +69,7 @@ def category_moves(panel: CategoryPanel, names: dict[int, str]) -> go.Figure:
         layout=layout(
             height=by_school_height(len({m.school_id for m in panel.movements})),
             yaxis={"automargin": True, "type": "category"},
-            xaxis={"type": "date"},
+            xaxis=date_axis([m.on for m in panel.movements], pad_days=45, tickformat="%b %Y"),
         )
     )
     for category in panel.order:
@@ -127,7 +128,7 @@ def coaching_trend(panel: CoachingPanel) -> go.Figure:
         ),
         layout=layout(
             yaxis={"range": [0, 100], "ticksuffix": "%"},
-            xaxis={"type": "date"},
+            xaxis=date_axis([w.week for w in panel.trend], pad_days=4),
             shapes=[target_line(panel.target_percent, vertical=False)],
             annotations=[target_label(panel.target_percent, vertical=False)],
         ),
@@ -243,7 +244,9 @@ def actions_rag(panel: ActionPanel) -> go.Figure:
         ],
         layout=layout(
             barmode="stack",
-            xaxis={"type": "date", "tickformat": "%b %Y"},
+            xaxis=date_axis(
+                [m.month for m in panel.rag_over_time], pad_days=20, tickformat="%b %Y"
+            ),
             yaxis=count_axis(
                 [m.red + m.amber + m.green for m in panel.rag_over_time],
                 title={"text": "Ratings given"},
@@ -288,7 +291,8 @@ def severe_by_week(panel: AttendancePanel) -> go.Figure:
             hovertemplate="Week of %{x}: %{y}<extra></extra>",
         ),
         layout=layout(
-            xaxis={"type": "date"}, yaxis=count_axis([w.count for w in panel.severe_by_week])
+            xaxis=date_axis([w.week for w in panel.severe_by_week], pad_days=4),
+            yaxis=count_axis([w.count for w in panel.severe_by_week]),
         ),
     )
 

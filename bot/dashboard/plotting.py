@@ -4,6 +4,7 @@ categories) and read on light and dark alike, count axes and the target line."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, timedelta
 from typing import Any
 
 RAG_COLOURS = {"red": "#d13438", "amber": "#f7a30c", "green": "#13a10e"}
@@ -116,3 +117,13 @@ def target_label(percent: int, *, vertical: bool) -> dict[str, Any]:
         "text": f"target {percent}%",
         "showarrow": False,
     }
+
+
+def date_axis(days: Sequence[date], *, pad_days: int, **more: Any) -> dict[str, Any]:
+    """A time axis over these days with room either side: left to itself, plotly
+    spreads a single day over milliseconds."""
+    axis: dict[str, Any] = {"type": "date", **more}
+    if days:
+        pad = timedelta(days=pad_days)
+        axis["range"] = [(min(days) - pad).isoformat(), (max(days) + pad).isoformat()]
+    return axis
