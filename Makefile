@@ -8,7 +8,7 @@ NODE_TOOLS := tools/node_modules/.package-lock.json
 # Debian's Chromium, driven by playwright-core; never a browser downloaded by a tool.
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: run test lint install clean tools teams-js chromium browser-tools e2e screenshots bench wrk reliability playground haproxy cluster bench-replicas
+.PHONY: run test lint install clean tools teams-js chromium browser-tools e2e screenshots dashboard-screenshots bench wrk reliability playground haproxy cluster bench-replicas
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -161,6 +161,11 @@ haproxy:
 
 screenshots: $(STAMP) tools chromium
 	$(BIN)/python -m tests.card_screenshots docs/cards
+
+# The dashboard of the demo trust in Debian's Chromium, wide and 320 px, light and dark:
+# README's screenshots, written by the browser test that checks every chart draws.
+dashboard-screenshots: $(STAMP) tools chromium
+	WAYPOINT_SLOW=1 WAYPOINT_DASHBOARD_SCREENSHOTS=docs/dashboard $(BIN)/pytest -q tests/test_dashboard_browser.py
 
 clean:
 	rm -rf $(VENV) var/*.db tools/node_modules bot/dashboard/teams/node_modules build/e2e

@@ -47,9 +47,14 @@ class _Tables(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self._cell is not None:
             self._cell.append(data)
-        if self._script is not None and "src" not in self._script:
-            if self._script.get("type") != "application/json" and data.strip():
-                self.inline_scripts.append(data)
+        script = self._script
+        if (
+            script is not None
+            and "src" not in script
+            and script.get("type") != "application/json"
+            and data.strip()
+        ):
+            self.inline_scripts.append(data)
 
 
 def read_page(html: str) -> _Tables:

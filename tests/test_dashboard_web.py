@@ -5,9 +5,9 @@ pupil or coaching note ever reaches it."""
 
 from __future__ import annotations
 
-from html import unescape
 import logging
 from datetime import UTC, date, datetime, timedelta
+from html import unescape
 from io import BytesIO
 from typing import Any
 
@@ -27,6 +27,7 @@ from storage.models import (
     CoachingSession,
     Person,
     PersonRole,
+    School,
     SchoolAction,
     SchoolCategorisation,
 )
@@ -50,8 +51,9 @@ OTHER_TENANT = "bbbbbbbb-0000-4000-8000-000000000000"
 
 
 async def _trust(sessions: Sessions) -> Any:
-    """Oakfield (Recovery; two open actions, one overdue) and St Mary's (Refinement;
-    one open action), with a head and a governor at Oakfield and a trust lead."""
+    """Oakfield (North Hub; Recovery; two open actions, one overdue) and St Mary's (no
+    hub; Refinement; one open action), with a head and a governor at Oakfield and a
+    trust lead."""
     seeded = await seed_trust(sessions)
     trust_id = seeded.trust_id
     oakfield, st_marys = seeded.school_ids["100001"], seeded.school_ids["100002"]
@@ -59,9 +61,7 @@ async def _trust(sessions: Sessions) -> Any:
         await install_framework(session, trust_id=trust_id, spec=load_preset("five-categories"))
         await session.flush()
         for school_id, name in ((oakfield, "Recovery"), (st_marys, "Refinement")):
-            category = await session.scalar(
-                select(Category).where(Category.name == name)
-            )
+            category = await session.scalar(select(Category).where(Category.name == name))
             assert category is not None
             session.add(
                 SchoolCategorisation(
@@ -79,9 +79,13 @@ async def _trust(sessions: Sessions) -> Any:
             (st_marys, date(2027, 3, 1)),
         ):
             session.add(
-                SchoolAction(trust_id=trust_id, school_id=school_id, description="Plan",
-                             due_on=due_on)
+                SchoolAction(
+                    trust_id=trust_id, school_id=school_id, description="Plan", due_on=due_on
+                )
             )
+        oakfield_school = await session.get(School, oakfield)
+        assert oakfield_school is not None
+        oakfield_school.hub = "North Hub"
         seeded.person_ids[GOVERNOR] = await add_person(
             session, trust_id, GOVERNOR, "Gill Governor", ["governor"], [oakfield]
         )
@@ -110,7 +114,7 @@ async def test_without_a_valid_link_the_page_and_its_data_answer_401(
         good = _link(served, TRUST_LEAD)
         tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
         # Another person's id in the payload, with the first person's signature.
-        payload, signature = good.split(".")
+        signature = good.split(".")[1]
         forged = _link(served, HEAD).split(".")[0] + "." + signature
         other_secret = sign_dashboard_link(
             b"another-waypoint-secret-0123456789abcdef",
@@ -118,8 +122,14 @@ async def test_without_a_valid_link_the_page_and_its_data_answer_401(
             trust_id=served.trust_id,
             now=NOW,
         )
-        for query in ({}, {"link": ""}, {"link": tampered}, {"link": forged},
-                      {"link": other_secret}, {"link": "not a token"}):
+        for query in (
+            {},
+            {"link": ""},
+            {"link": tampered},
+            {"link": forged},
+            {"link": other_secret},
+            {"link": "not a token"},
+        ):
             status, html, headers = await _get(served, "/dashboard", **query)
             assert status == 401, query
             assert "This dashboard link doesn't work" in html
@@ -200,6 +210,8 @@ async def test_a_governor_sees_no_attendance_coaching_or_qa(
         status, html, _ = await _get(served, "/dashboard", link=link)
         assert status == 200
         assert read_page(html).sections == ["categories", "actions", "visits"]
+        # One school: nothing to filter.
+        assert 'name="hub"' not in html
         assert "Attendance" not in html and "Coaching coverage" not in html
         response = await served.client.get("/dashboard/data.json", params={"link": link})
         data = await response.json()
@@ -217,9 +229,7 @@ async def test_the_trust_leads_tables_show_the_trusts_numbers(
         status, html, headers = await _get(served, "/dashboard", link=link)
         assert status == 200
         page = read_page(html)
-        assert page.sections == [
-            "categories", "coaching", "qa", "actions", "attendance", "visits"
-        ]
+        assert page.sections == ["categories", "coaching", "qa", "actions", "attendance", "visits"]
         categories = rows_by_first_cell(page.tables["table-categories-now"])
         assert categories["Recovery"] == ["1", "Oakfield Primary"]
         assert categories["Refinement"] == ["1", "St Mary's C of E"]
@@ -228,11 +238,26 @@ async def test_the_trust_leads_tables_show_the_trusts_numbers(
         assert actions["Oakfield Primary"][:2] == ["2", "1"]
         assert actions["St Mary's C of E"][:2] == ["1", "0"]
         # Every chart has its table, with a caption, and a school's name opens its view.
-        for chart in ("categories-now", "coaching-schools", "qa-submitted", "actions-schools",
-                      "attendance-severe", "visits-schools"):
+        for chart in (
+            "categories-now",
+            "coaching-schools",
+            "qa-submitted",
+            "actions-schools",
+            "attendance-severe",
+            "visits-schools",
+        ):
             assert f'id="plot-{chart}"' in html and f'id="table-{chart}"' in html
         assert html.count("<caption>") == html.count("<table")
         assert f"school={oakfield}" in html and f"link={link}" in html
+        # Teams' theme names choose the page's; anything else leaves it to the system.
+        for asked, shown in (
+            ("dark", "dark"),
+            ("contrast", "dark"),
+            ("default", "light"),
+            ('x"><script>', "auto"),
+        ):
+            themed = (await _get(served, "/dashboard", link=link, theme=asked))[1]
+            assert f'<html lang="en-GB" data-theme="{shown}">' in themed
         # No script runs inline (the CSP would refuse it anyway).
         assert page.inline_scripts == []
 
@@ -255,6 +280,25 @@ async def test_the_trust_leads_tables_show_the_trusts_numbers(
         assert "max-age=31536000" in script.headers["Cache-Control"]
         assert "javascript" in script.headers["Content-Type"]
         assert (await served.client.get("/dashboard/static/..%2Fweb.py")).status == 404
+
+
+async def test_the_hub_filter_narrows_every_table_and_keeps_the_link(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded = await _trust(sessions)
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        link = _link(served, TRUST_LEAD)
+        status, html, _ = await _get(served, "/dashboard", link=link)
+        assert '<option value="">All hubs</option>' in html and "<option>North Hub</option>" in html
+        status, html, _ = await _get(served, "/dashboard", link=link, hub="North Hub")
+        assert status == 200
+        assert "<option selected>North Hub</option>" in html
+        assert f'<input type="hidden" name="link" value="{link}">' in html
+        page = read_page(html)
+        assert list(rows_by_first_cell(page.tables["table-actions-schools"])) == [
+            "Oakfield Primary"
+        ]
+        assert rows_by_first_cell(page.tables["table-categories-now"])["Refinement"] == ["0", "—"]
 
 
 async def test_the_link_is_never_logged(
@@ -313,9 +357,7 @@ async def test_no_pupil_or_coaching_note_reaches_the_page_or_its_data(
         lead = await session.scalar(
             select(PersonRole.person_id).where(PersonRole.role == "trust_lead")
         )
-        school_ids = list(await session.scalars(
-            select(AttendanceConcern.school_id).distinct()
-        ))
+        school_ids = list(await session.scalars(select(AttendanceConcern.school_id).distinct()))
     assert secrets and lead is not None and school_ids
     async with serve(engine, sessions, now=NOW) as served:
         secret = served.waypoint.settings.dashboard_key

@@ -11,10 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
 
 import plotly.graph_objects as go
 
+from bot.dashboard.plotting import (
+    FRAME_HEIGHT,
+    NEUTRAL,
+    RAG_COLOURS,
+    SERIES,
+    UNCATEGORISED,
+    by_school_height,
+    category_colours,
+    count_axis,
+    date_axis,
+    layout,
+    school_axis,
+    target_label,
+    target_line,
+)
 from storage.dashboard import (
     ActionPanel,
     AttendancePanel,
@@ -24,58 +38,6 @@ from storage.dashboard import (
     SchoolRef,
     VisitPanel,
 )
-
-RAG_COLOURS = {"red": "#d13438", "amber": "#f7a30c", "green": "#13a10e"}
-# Teams' chart palette, strongest category first (as the digest card's chart).
-CATEGORY_COLOURS = (
-    "#13a10e",
-    "#8cbd18",
-    "#00b7c3",
-    "#4f6bed",
-    "#8764b8",
-    "#c239b3",
-    "#f7a30c",
-    "#ca5010",
-    "#d13438",
-)
-NEUTRAL = "#8a8886"
-SERIES = ("#4f6bed", "#00b7c3", "#ca5010", "#8764b8", "#c239b3", "#8cbd18")
-UNCATEGORISED = "Not yet categorised"
-# Pixels per school on a horizontal bar chart, and around it.
-ROW_HEIGHT = 26
-FRAME_HEIGHT = 110
-
-
-def _layout(*, height: int = 320, **more: Any) -> dict[str, Any]:
-    return {
-        "height": height,
-        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
-        "paper_bgcolor": "rgba(0,0,0,0)",
-        "plot_bgcolor": "rgba(0,0,0,0)",
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0},
-        "font": {"family": "Segoe UI, system-ui, sans-serif", "size": 12},
-        **more,
-    }
-
-
-def _by_school_height(schools: int, legend: bool = True) -> int:
-    return FRAME_HEIGHT + (30 if legend else 0) + ROW_HEIGHT * max(schools, 1)
-
-
-def _school_axis(names: Sequence[str]) -> dict[str, Any]:
-    # The first school at the top, as in the table beside it.
-    return {"automargin": True, "autorange": "reversed", "type": "category"}
-
-
-def category_colours(order: Sequence[str]) -> dict[str, str]:
-    """One colour per category, spread over the palette from strongest to weakest."""
-    last = len(CATEGORY_COLOURS) - 1
-    colours = {
-        name: CATEGORY_COLOURS[round(i * last / (len(order) - 1)) if len(order) > 1 else 0]
-        for i, name in enumerate(order)
-    }
-    colours[UNCATEGORISED] = NEUTRAL
-    return colours
 
 
 def categories_now(panel: CategoryPanel) -> go.Figure:
@@ -93,21 +55,23 @@ def categories_now(panel: CategoryPanel) -> go.Figure:
             marker_color=[colours.get(name, NEUTRAL) for name in names],
             hovertemplate="%{y}: %{x} schools<extra></extra>",
         ),
-        layout=_layout(
+        layout=layout(
             height=FRAME_HEIGHT + 34 * len(names),
-            yaxis=_school_axis(names),
-            xaxis={"title": {"text": "Schools"}, "dtick": 1, "rangemode": "tozero"},
+            yaxis=school_axis(names),
+            xaxis=count_axis(list(counts.values()), title={"text": "Schools"}),
         ),
     )
 
 
 def category_moves(panel: CategoryPanel, names: dict[int, str]) -> go.Figure:
     colours = category_colours(panel.order)
-    figure = go.Figure(layout=_layout(
-        height=_by_school_height(len({m.school_id for m in panel.movements})),
-        yaxis={"automargin": True, "type": "category"},
-        xaxis={"type": "date"},
-    ))
+    figure = go.Figure(
+        layout=layout(
+            height=by_school_height(len({m.school_id for m in panel.movements})),
+            yaxis={"automargin": True, "type": "category"},
+            xaxis=date_axis([m.on for m in panel.movements], pad_days=45, tickformat="%b %Y"),
+        )
+    )
     for category in panel.order:
         moves = [m for m in panel.movements if m.to_category == category]
         if not moves:
@@ -140,31 +104,16 @@ def coaching_by_school(panel: CoachingPanel, names: dict[int, str]) -> go.Figure
             ],
             hovertemplate="%{y}: %{x}%<extra></extra>",
         ),
-        layout=_layout(
-            height=_by_school_height(len(rows)),
-            yaxis=_school_axis(schools),
+        layout=layout(
+            height=by_school_height(len(rows)),
+            yaxis=school_axis(schools),
             xaxis={"range": [0, 100], "ticksuffix": "%"},
-            shapes=[_target_line(panel.target_percent, vertical=True)],
-            annotations=[_target_label(panel.target_percent, vertical=True)],
+            # Room above the bars for the target's label.
+            margin={"l": 10, "r": 10, "t": 28, "b": 10},
+            shapes=[target_line(panel.target_percent, vertical=True)],
+            annotations=[target_label(panel.target_percent, vertical=True)],
         ),
     )
-
-
-def _target_line(percent: int, *, vertical: bool) -> dict[str, Any]:
-    line = {"color": RAG_COLOURS["red"], "width": 2, "dash": "dash"}
-    if vertical:
-        return {"type": "line", "x0": percent, "x1": percent, "y0": 0, "y1": 1,
-                "yref": "paper", "line": line}
-    return {"type": "line", "y0": percent, "y1": percent, "x0": 0, "x1": 1,
-            "xref": "paper", "line": line}
-
-
-def _target_label(percent: int, *, vertical: bool) -> dict[str, Any]:
-    if vertical:
-        return {"x": percent, "y": 1, "yref": "paper", "yanchor": "bottom",
-                "text": f"target {percent}%", "showarrow": False}
-    return {"y": percent, "x": 0, "xref": "paper", "xanchor": "left", "yanchor": "bottom",
-            "text": f"target {percent}%", "showarrow": False}
 
 
 def coaching_trend(panel: CoachingPanel) -> go.Figure:
@@ -177,11 +126,11 @@ def coaching_trend(panel: CoachingPanel) -> go.Figure:
             line={"color": SERIES[0], "width": 3},
             hovertemplate="Week of %{x}: %{y}%<extra></extra>",
         ),
-        layout=_layout(
+        layout=layout(
             yaxis={"range": [0, 100], "ticksuffix": "%"},
-            xaxis={"type": "date"},
-            shapes=[_target_line(panel.target_percent, vertical=False)],
-            annotations=[_target_label(panel.target_percent, vertical=False)],
+            xaxis=date_axis([w.week for w in panel.trend], pad_days=4),
+            shapes=[target_line(panel.target_percent, vertical=False)],
+            annotations=[target_label(panel.target_percent, vertical=False)],
         ),
     )
 
@@ -191,16 +140,26 @@ def qa_submitted(panel: QAPanel, names: dict[int, str]) -> go.Figure:
     schools = [names.get(row.school_id, "?") for row in rows]
     return go.Figure(
         [
-            go.Bar(name="Submitted", x=[r.submitted for r in rows], y=schools,
-                   orientation="h", marker_color=SERIES[0]),
-            go.Bar(name="Expected", x=[r.expected for r in rows], y=schools,
-                   orientation="h", marker_color=NEUTRAL),
+            go.Bar(
+                name="Submitted",
+                x=[r.submitted for r in rows],
+                y=schools,
+                orientation="h",
+                marker_color=SERIES[0],
+            ),
+            go.Bar(
+                name="Expected",
+                x=[r.expected for r in rows],
+                y=schools,
+                orientation="h",
+                marker_color=NEUTRAL,
+            ),
         ],
-        layout=_layout(
-            height=_by_school_height(len(rows)) + 12 * len(rows),
+        layout=layout(
+            height=by_school_height(len(rows)) + 12 * len(rows),
             barmode="group",
-            yaxis=_school_axis(schools),
-            xaxis={"rangemode": "tozero", "dtick": 1},
+            yaxis=school_axis(schools),
+            xaxis=count_axis([max(r.submitted, r.expected) for r in rows]),
         ),
     )
 
@@ -219,9 +178,12 @@ def qa_grid(panel: QAPanel, schools: Sequence[SchoolRef]) -> go.Figure:
         text.append([rag.capitalize() if rag else "—" for rag in cells])
     # Three flat bands, so that each level has exactly its RAG colour.
     scale = [
-        [0.0, RAG_COLOURS["red"]], [0.333, RAG_COLOURS["red"]],
-        [0.334, RAG_COLOURS["amber"]], [0.666, RAG_COLOURS["amber"]],
-        [0.667, RAG_COLOURS["green"]], [1.0, RAG_COLOURS["green"]],
+        [0.0, RAG_COLOURS["red"]],
+        [0.333, RAG_COLOURS["red"]],
+        [0.334, RAG_COLOURS["amber"]],
+        [0.666, RAG_COLOURS["amber"]],
+        [0.667, RAG_COLOURS["green"]],
+        [1.0, RAG_COLOURS["green"]],
     ]
     return go.Figure(
         go.Heatmap(
@@ -238,7 +200,7 @@ def qa_grid(panel: QAPanel, schools: Sequence[SchoolRef]) -> go.Figure:
             ygap=2,
             hovertemplate="%{y} at %{x}: %{text}<extra></extra>",
         ),
-        layout=_layout(
+        layout=layout(
             height=FRAME_HEIGHT + 60 + 30 * max(len(panel.subjects), 1),
             xaxis={"automargin": True, "side": "top", "tickangle": -30, "type": "category"},
             yaxis={"automargin": True, "autorange": "reversed", "type": "category"},
@@ -259,11 +221,11 @@ def actions_by_school(panel: ActionPanel, names: dict[int, str]) -> go.Figure:
             go.Bar(name=name, x=values, y=schools, orientation="h", marker_color=colour)
             for name, values, colour in series
         ],
-        layout=_layout(
-            height=_by_school_height(len(rows)) + 16 * len(rows),
+        layout=layout(
+            height=by_school_height(len(rows)) + 16 * len(rows),
             barmode="group",
-            yaxis=_school_axis(schools),
-            xaxis={"rangemode": "tozero"},
+            yaxis=school_axis(schools),
+            xaxis=count_axis([max(r.open, r.overdue, r.awaiting_rating) for r in rows]),
         ),
     )
 
@@ -272,25 +234,34 @@ def actions_rag(panel: ActionPanel) -> go.Figure:
     months = [_day(m.month) for m in panel.rag_over_time]
     return go.Figure(
         [
-            go.Bar(name=rag.capitalize(), x=months,
-                   y=[getattr(m, rag) for m in panel.rag_over_time],
-                   marker_color=RAG_COLOURS[rag])
+            go.Bar(
+                name=rag.capitalize(),
+                x=months,
+                y=[getattr(m, rag) for m in panel.rag_over_time],
+                marker_color=RAG_COLOURS[rag],
+            )
             for rag in ("red", "amber", "green")
         ],
-        layout=_layout(barmode="stack", xaxis={"type": "date", "tickformat": "%b %Y"},
-                       yaxis={"rangemode": "tozero", "title": {"text": "Ratings given"}}),
+        layout=layout(
+            barmode="stack",
+            xaxis=date_axis(
+                [m.month for m in panel.rag_over_time], pad_days=20, tickformat="%b %Y"
+            ),
+            yaxis=count_axis(
+                [m.red + m.amber + m.green for m in panel.rag_over_time],
+                title={"text": "Ratings given"},
+            ),
+        ),
     )
 
 
-def attendance_by_school(
-    panel: AttendancePanel, schools: Sequence[SchoolRef]
-) -> go.Figure:
+def attendance_by_school(panel: AttendancePanel, schools: Sequence[SchoolRef]) -> go.Figure:
     counts = {(c.school_id, c.stage): c.count for c in panel.by_school}
     names = [school.name for school in schools]
     return go.Figure(
         [
             go.Bar(
-                name=stage,
+                name=stage.capitalize(),
                 x=[counts.get((school.id, stage), 0) for school in schools],
                 y=names,
                 orientation="h",
@@ -298,11 +269,14 @@ def attendance_by_school(
             )
             for i, stage in enumerate(panel.stages)
         ],
-        layout=_layout(
-            height=_by_school_height(len(schools)),
+        layout=layout(
+            height=by_school_height(len(schools)),
             barmode="stack",
-            yaxis=_school_axis(names),
-            xaxis={"rangemode": "tozero", "title": {"text": "Open concerns"}},
+            yaxis=school_axis(names),
+            xaxis=count_axis(
+                [sum(counts.get((s.id, st), 0) for st in panel.stages) for s in schools],
+                title={"text": "Open concerns"},
+            ),
         ),
     )
 
@@ -316,7 +290,10 @@ def severe_by_week(panel: AttendancePanel) -> go.Figure:
             marker_color=RAG_COLOURS["red"],
             hovertemplate="Week of %{x}: %{y}<extra></extra>",
         ),
-        layout=_layout(xaxis={"type": "date"}, yaxis={"rangemode": "tozero"}),
+        layout=layout(
+            xaxis=date_axis([w.week for w in panel.severe_by_week], pad_days=4),
+            yaxis=count_axis([w.count for w in panel.severe_by_week]),
+        ),
     )
 
 
@@ -325,16 +302,26 @@ def visits_by_school(panel: VisitPanel, names: dict[int, str]) -> go.Figure:
     schools = [names.get(row.school_id, "?") for row in rows]
     return go.Figure(
         [
-            go.Bar(name="Done", x=[r.done for r in rows], y=schools, orientation="h",
-                   marker_color=SERIES[0]),
-            go.Bar(name="Entitled", x=[r.entitled for r in rows], y=schools,
-                   orientation="h", marker_color=NEUTRAL),
+            go.Bar(
+                name="Done",
+                x=[r.done for r in rows],
+                y=schools,
+                orientation="h",
+                marker_color=SERIES[0],
+            ),
+            go.Bar(
+                name="Entitled",
+                x=[r.entitled for r in rows],
+                y=schools,
+                orientation="h",
+                marker_color=NEUTRAL,
+            ),
         ],
-        layout=_layout(
-            height=_by_school_height(len(rows)) + 12 * len(rows),
+        layout=layout(
+            height=by_school_height(len(rows)) + 12 * len(rows),
             barmode="group",
-            yaxis=_school_axis(schools),
-            xaxis={"rangemode": "tozero", "dtick": 1},
+            yaxis=school_axis(schools),
+            xaxis=count_axis([max(r.done, r.entitled) for r in rows]),
         ),
     )
 

@@ -39,9 +39,7 @@ class LinkClaims:
 
 def _serializer(secret: bytes) -> URLSafeSerializer:
     # HMAC-SHA256 (itsdangerous signs with SHA-1 unless told otherwise).
-    return URLSafeSerializer(
-        secret, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256}
-    )
+    return URLSafeSerializer(secret, salt=_SALT, signer_kwargs={"digest_method": hashlib.sha256})
 
 
 def sign_dashboard_link(secret: bytes, *, person_id: int, trust_id: int, now: datetime) -> str:

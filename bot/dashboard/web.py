@@ -36,8 +36,8 @@ from bot.dashboard.view import sections
 from storage.audit import record_event
 from storage.dashboard import Dashboard, OutOfScope, dashboard_data, dashboard_scope
 from storage.directory import Actor, actor_by_person
-from storage.export import WORKBOOK_NAME, export_workbook, record_export
 from storage.engine import Sessions
+from storage.export import WORKBOOK_NAME, export_workbook, record_export
 
 log = logging.getLogger("waypoint.dashboard")
 
@@ -77,7 +77,8 @@ STATIC_FILES = {
 PLOTLY_INLINE_STYLE_IDS = tuple(
     sorted(set(re.findall(r'getElementById\("([0-9a-f]{64})"\)', PLOTLY_JS.read_text())))
 )
-THEMES = ("light", "dark")
+# `theme=` as a person types it, or as Teams names its themes (the tab passes them).
+THEMES = {"light": "light", "dark": "dark", "default": "light", "contrast": "dark"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 # Longest hub or phase filter read from an address.
 FILTER_LIMIT = 100
@@ -152,22 +153,28 @@ def add_dashboard_routes(app: web.Application, config: DashboardConfig) -> None:
             actor, dashboard = await _dashboard(config, asked, action="dashboard.view")
         except Refused as refused:
             return _refusal_page(refused)
-        return _private(web.Response(
-            text=_render_page(dashboard, asked, actor),
-            content_type="text/html",
-        ))
+        return _private(
+            web.Response(
+                text=_render_page(dashboard, asked, actor),
+                content_type="text/html",
+            )
+        )
 
     async def data(request: web.Request) -> web.Response:
         try:
             asked = _asked(request, config)
             _actor, dashboard = await _dashboard(config, asked, action="dashboard.data")
         except Refused as refused:
-            return _private(web.json_response(
-                {"error": refused.title, "detail": refused.text}, status=refused.status
-            ))
-        return _private(web.json_response(
-            dataclasses.asdict(dashboard), dumps=lambda body: json.dumps(body, default=_iso)
-        ))
+            return _private(
+                web.json_response(
+                    {"error": refused.title, "detail": refused.text}, status=refused.status
+                )
+            )
+        return _private(
+            web.json_response(
+                dataclasses.asdict(dashboard), dumps=lambda body: json.dumps(body, default=_iso)
+            )
+        )
 
     async def static(request: web.Request) -> web.StreamResponse:
         path = STATIC_FILES.get(request.match_info["name"])
@@ -214,9 +221,7 @@ def _private(response: web.Response) -> web.Response:
 
 
 def _refusal_page(refused: Refused) -> web.Response:
-    html = _templates.get_template("refused.html.j2").render(
-        title=refused.title, text=refused.text
-    )
+    html = _templates.get_template("refused.html.j2").render(title=refused.title, text=refused.text)
     return _private(web.Response(text=html, content_type="text/html", status=refused.status))
 
 
@@ -244,7 +249,7 @@ def _asked(request: web.Request, config: DashboardConfig) -> Asked:
         school_id=int(school) if school else None,
         hub=_query_text(request, "hub"),
         phase=_query_text(request, "phase"),
-        theme=theme if theme in THEMES else None,
+        theme=THEMES.get(theme or ""),
     )
 
 

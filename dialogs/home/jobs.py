@@ -46,8 +46,8 @@ ROLE_JOBS: dict[Role, tuple[str, ...]] = {
     Role.attendance_lead: ("attendance_concerns", "raise_concern"),
     Role.subject_lead: ("qa", "qa_status", "my_coaching", "raise_concern"),
     Role.coach: ("log_coaching", "my_coaching", "coaching_coverage"),
-    Role.governor: ("category", "visits", "actions"),
-    Role.admin: ("schools", "category", "whoami"),
+    Role.governor: ("category", "visits", "actions", "dashboard"),
+    Role.admin: ("schools", "category", "dashboard", "whoami"),
     Role.teacher: ("my_coaching", "raise_concern"),
 }
 ROLE_ORDER = tuple(ROLE_JOBS)

@@ -53,8 +53,6 @@ for (const spec of pages) {
           return { id: plot.id, svg: Boolean(svg), marks, points, height: plot.clientHeight };
         }),
       );
-      // The page's background, to tell the theme applied.
-      charts.background = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     }
     const background = status === 200
       ? await page.evaluate(() => getComputedStyle(document.body).backgroundColor)
