@@ -53,7 +53,8 @@ async def demo(sessions: Sessions) -> Turns:
     """The demo trust, and a little of a term: an overdue action and an open concern at
     Oakfield, a session for one of its teachers."""
     async with sessions.begin() as session:
-        trust = await load_demo(session)
+        # The demo term ends on the day the turns run (TODAY), not on the wall clock.
+        trust = await load_demo(session, today=TODAY)
         oakfield = await session.scalar(select(School).where(School.urn == "118645"))
         assert oakfield is not None
         session.add(
@@ -228,7 +229,7 @@ async def test_list_schools_for_a_trust_lead_names_every_school(
         if item.get("type") == "Container"
     ]
     assert names[0][0]["text"] == "Oakfield Primary"
-    assert names[0][1]["text"].startswith("Recovery category · 2 overdue actions · coaching")
+    assert names[0][1]["text"].startswith("Recovery category · 3 overdue actions · coaching")
     assert "3 schools need attention" in shown
     assert len(names) == 6
     # Each school's button opens its category.
