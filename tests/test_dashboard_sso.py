@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.dashboard.links import verify_dashboard_link
 from bot.dashboard.tab import TEAMS_JS
-from bot.dashboard.web import FRAME_ANCESTORS
+from bot.dashboard.web import CONTENT_SECURITY_POLICY
 from bot.settings import Settings
 from storage.engine import Sessions, create_engine
 from tests.official import need
@@ -365,7 +365,8 @@ async def test_the_tab_pages_load_only_waypoints_own_scripts_and_only_teams_may_
             "https://*.office.com",
             "https://*.cloud.microsoft",
         ]
-        assert ancestors == FRAME_ANCESTORS.split()
+        dashboard_policy = dict(d.strip().split(" ", 1) for d in CONTENT_SECURITY_POLICY.split(";"))
+        assert ancestors == dashboard_policy["frame-ancestors"].split()
         html = await response.text()
         scripts = _SCRIPT.findall(html)
         assert scripts, "the page loads teams-js and its own script"

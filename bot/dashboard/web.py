@@ -31,6 +31,7 @@ import plotly
 from aiohttp import web
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from bot.dashboard.csp import content_security_policy
 from bot.dashboard.links import BadLink, LinkClaims, verify_dashboard_link
 from bot.dashboard.view import sections
 from storage.audit import record_event
@@ -41,20 +42,16 @@ from storage.export import WORKBOOK_NAME, export_workbook, record_export
 
 log = logging.getLogger("waypoint.dashboard")
 
-# Teams and the Microsoft 365 hosts Microsoft documents for tabs ("Prerequisites" of
-# Teams tabs, learn.microsoft.com): the only pages that may frame the dashboard.
-FRAME_ANCESTORS = (
-    "'self' https://teams.microsoft.com https://*.teams.microsoft.com "
-    "https://*.microsoft365.com https://*.office.com https://*.cloud.microsoft"
-)
 # plotly.js adds its stylesheet as an empty <style> element filled through the CSSOM
 # (allowed by CSP): the hash is that of the empty text, so no inline style runs.
 EMPTY_STYLE = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; "
-    f"style-src 'self' {EMPTY_STYLE}; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
-    f"frame-ancestors {FRAME_ANCESTORS}"
+# The one policy of every dashboard page (bot/dashboard/csp.py: only Teams may frame
+# it), with what plotly's charts need besides.
+CONTENT_SECURITY_POLICY = content_security_policy(
+    default_src="'self'",
+    style_src=f"'self' {EMPTY_STYLE}",
+    img_src="'self' data:",
+    object_src="'none'",
 )
 PRIVATE_HEADERS = {
     "Content-Security-Policy": CONTENT_SECURITY_POLICY,
