@@ -31,6 +31,7 @@ from storage.audit import record_refusal
 from storage.conversations import remove_reference, save_reference
 from storage.deliveries import Claim
 from storage.directory import Actor
+from storage.directory_cache import DirectoryCache
 from storage.engine import Sessions, store_unavailable
 
 log = logging.getLogger("waypoint.turn")
@@ -54,6 +55,9 @@ class WaypointBot:
         self.conversation_state = conversation_state
         self.clock = clock
         self._choices = conversation_state.create_property(CHOICES)
+        # Who this app has identified, kept while their trust's directory version
+        # holds (storage/directory_cache.py): one per app, so tests never share one.
+        self.directory = DirectoryCache()
 
     # -- the turn ---------------------------------------------------------------
 
@@ -243,7 +247,7 @@ class WaypointBot:
                 return
         created = False
         async with self.sessions.begin() as session:
-            who = await identify(session, activity)
+            who = await identify(session, activity, self.directory)
             trust_id = who.trust_id
             if trust_id is not None:
                 reference = TurnContext.get_conversation_reference(activity)
@@ -279,7 +283,7 @@ class WaypointBot:
 
     async def _forget_conversation(self, context: TurnContext) -> None:
         async with self.sessions.begin() as session:
-            who = await identify(session, context.activity)
+            who = await identify(session, context.activity, self.directory)
             if who.trust_id is not None:
                 await remove_reference(
                     session, trust_id=who.trust_id, conversation_id=context.activity.conversation.id
@@ -289,7 +293,7 @@ class WaypointBot:
 
     async def _identify(self, context: TurnContext, *, invoke: bool = False) -> Actor | None:
         async with self.sessions() as session:
-            who = await identify(session, context.activity)
+            who = await identify(session, context.activity, self.directory)
         if isinstance(who, Actor):
             return who
         mark_turn(Outcome.refused)

@@ -186,52 +186,75 @@ async def who_is(
     return await _who(session, Trust.tenant_id == tenant_id, aad_object_id)
 
 
+async def read_person(
+    session: AsyncSession, *, trust: KnownTrust, time_zone: str, aad_object_id: str
+) -> Actor | None:
+    """The person with this (lower-case) object id in a trust already read, with
+    their roles and subjects, in one statement (storage/directory_cache.py)."""
+    rows = await session.execute(union_all(*_person_branches(trust.trust_id, aad_object_id)))
+    return _actor(trust, time_zone, rows)
+
+
+def _person_branches(
+    trust_id: int | ColumnElement[int], aad_object_id: str
+) -> list[Select[*tuple[Any, ...]]]:
+    """The person, each role and each subject, as rows of (kind, number, value, extra)."""
+    no_number = cast(null(), Integer)
+    no_text = cast(null(), String)
+    wanted = (Person.trust_id == trust_id, Person.aad_object_id == aad_object_id)
+    return [
+        select(literal("person"), Person.id, Person.display_name, no_text).where(*wanted),
+        select(literal("role"), PersonRole.school_id, PersonRole.role, no_text)
+        .join(Person, Person.id == PersonRole.person_id)
+        .where(*wanted),
+        select(literal("subject"), no_number, PersonSubject.subject, no_text)
+        .join(Person, Person.id == PersonSubject.person_id)
+        .where(*wanted),
+    ]
+
+
 async def _who(
     session: AsyncSession, which_trust: ColumnElement[bool], aad_object_id: str | None
 ) -> Actor | KnownTrust | None:
-    no_number = cast(null(), Integer)
-    no_text = cast(null(), String)
     # Each branch is a row of (kind, number, value, extra), as the union reads them.
     branches: list[Select[*tuple[Any, ...]]] = [
         select(literal("trust"), Trust.id, Trust.name, Trust.digest_timezone).where(which_trust)
     ]
     if aad_object_id is not None:
         # Imports store object ids in lower case, as Teams sends them; be forgiving anyway.
-        wanted = (
-            Person.trust_id == select(Trust.id).where(which_trust).scalar_subquery(),
-            Person.aad_object_id == aad_object_id.strip().lower(),
-        )
-        branches += [
-            select(literal("person"), Person.id, Person.display_name, no_text).where(*wanted),
-            select(literal("role"), PersonRole.school_id, PersonRole.role, no_text)
-            .join(Person, Person.id == PersonRole.person_id)
-            .where(*wanted),
-            select(literal("subject"), no_number, PersonSubject.subject, no_text)
-            .join(Person, Person.id == PersonSubject.person_id)
-            .where(*wanted),
-        ]
+        trust_id = select(Trust.id).where(which_trust).scalar_subquery()
+        branches += _person_branches(trust_id, aad_object_id.strip().lower())
+    reach: CompoundSelect[str, int | None, str, str | None] = union_all(*branches)
+    rows = list(await session.execute(reach))
     trust: KnownTrust | None = None
     time_zone = "Europe/London"
+    for kind, number, value, extra in rows:
+        if kind == "trust" and number is not None:
+            trust = KnownTrust(trust_id=number, trust_name=value)
+            time_zone = extra or time_zone
+    if trust is None:
+        return None
+    return _actor(trust, time_zone, rows) or trust
+
+
+def _actor(trust: KnownTrust, time_zone: str, rows: Iterable[Any]) -> Actor | None:
+    """The person in `rows` (person, role and subject rows; others are skipped)."""
     person_id: int | None = None
     display_name = ""
     trust_roles: set[Role] = set()
     school_roles: defaultdict[int, set[Role]] = defaultdict(set)
     subjects: set[str] = set()
-    reach: CompoundSelect[str, int | None, str, str | None] = union_all(*branches)
-    for kind, number, value, extra in await session.execute(reach):
-        if kind == "trust" and number is not None:
-            trust = KnownTrust(trust_id=number, trust_name=value)
-            time_zone = extra or time_zone
-        elif kind == "person":
+    for kind, number, value, _extra in rows:
+        if kind == "person":
             person_id, display_name = number, value
         elif kind == "role":
             # A role with no school is held for the whole trust.
             held = trust_roles if number is None else school_roles[number]
             held.add(Role(value))
-        else:
+        elif kind == "subject":
             subjects.add(value)
-    if trust is None or person_id is None:
-        return trust
+    if person_id is None:
+        return None
     return Actor(
         trust_id=trust.trust_id,
         trust_name=trust.trust_name,
