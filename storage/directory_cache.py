@@ -71,8 +71,6 @@ async def who_is_cached(
     if kept is not None:
         (person,) = kept
     else:
-        person = await read_person(
-            session, trust=known, time_zone=time_zone, aad_object_id=wanted
-        )
+        person = await read_person(session, trust=known, time_zone=time_zone, aad_object_id=wanted)
         cache.keep(trust_id, wanted, version, person)
     return person or known

@@ -36,7 +36,7 @@ from storage.models import Person, PersonRole, PersonSubject, School, Trust
 # Set on the stamp's own UPDATE, so the listener does not count it as a change.
 _STAMP = "waypoint_directory_stamp"
 DIRECTORY_TABLES = frozenset(
-    model.__table__.name for model in (Trust, School, Person, PersonRole, PersonSubject)
+    model.__tablename__ for model in (Trust, School, Person, PersonRole, PersonSubject)
 )
 
 
@@ -73,10 +73,9 @@ def _changed(session: Session) -> ColumnElement[bool] | None:
 
 def _bump(session: Session, which: ColumnElement[bool]) -> None:
     session.execute(
-        update(Trust.__table__)
-        .where(which)
-        .values(directory_version=Trust.__table__.c.directory_version + 1),
-        execution_options={_STAMP: True},
+        update(Trust).where(which).values(directory_version=Trust.directory_version + 1),
+        # Trusts loaded in this session keep their old number: nothing reads it there.
+        execution_options={_STAMP: True, "synchronize_session": False},
     )
 
 

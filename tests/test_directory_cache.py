@@ -9,8 +9,8 @@ and a turn reads it before reusing the person it knows (storage/directory_cache.
 
 from __future__ import annotations
 
+import asyncio
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -51,9 +51,7 @@ async def _shown(world: Served, text: str, user: str = HEAD) -> str:
 
 async def _version(sessions: Sessions, trust_id: int) -> int:
     async with sessions() as session:
-        version = await session.scalar(
-            select(Trust.directory_version).where(Trust.id == trust_id)
-        )
+        version = await session.scalar(select(Trust.directory_version).where(Trust.id == trust_id))
     assert version is not None
     return version
 
@@ -98,16 +96,16 @@ async def test_a_change_through_one_replica_or_process_is_honoured_on_the_next_t
             "HOME": str(tmp_path),
             "WAYPOINT_DATABASE_URL": cli_url(url, schema),
         }
-        done = subprocess.run(
-            [WAYPOINT, "import", "people", str(people), "--tenant-id", TENANT],
+        process = await asyncio.create_subprocess_exec(
+            *[WAYPOINT, "import", "people", str(people), "--tenant-id", TENANT],
             cwd=tmp_path,
             env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
-        assert done.returncode == 0, done.stdout + done.stderr
-        assert "1 updated" in done.stdout
+        said = (await process.communicate())[0].decode()
+        assert process.returncode == 0, said
+        assert "1 updated" in said
         for world in (second, first):
             assert REFUSED in await _shown(world, COVERAGE)
 
@@ -115,7 +113,9 @@ async def test_a_change_through_one_replica_or_process_is_honoured_on_the_next_t
         async with other_sessions.begin() as session:
             session.add(
                 PersonRole(
-                    person_id=seeded.person_ids[HEAD], role="head", school_id=seeded.school_ids["100001"]
+                    person_id=seeded.person_ids[HEAD],
+                    role="head",
+                    school_id=seeded.school_ids["100001"],
                 )
             )
         assert "Coaching coverage — Oakfield Primary" in await _shown(first, COVERAGE)
@@ -186,7 +186,14 @@ async def _trust_settings(sessions: Sessions, seeded: Seeded) -> None:
         )
 
 
-WRITERS = [_rename, _remove_role, _remove_school, _bulk_delete_roles, _import_schools, _trust_settings]
+WRITERS = [
+    _rename,
+    _remove_role,
+    _remove_school,
+    _bulk_delete_roles,
+    _import_schools,
+    _trust_settings,
+]
 
 
 @pytest.mark.parametrize("writer", WRITERS, ids=lambda writer: writer.__name__.strip("_"))
