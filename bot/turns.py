@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,11 +33,13 @@ from storage.conversations import remove_reference, save_reference
 from storage.deliveries import Claim
 from storage.directory import Actor
 from storage.directory_cache import DirectoryCache
-from storage.engine import Sessions, store_unavailable
+from storage.engine import Sessions, TurnSessions, store_unavailable
 
 log = logging.getLogger("waypoint.turn")
 
 CHOICES = "choices"
+# The turn's reads (who sent it, then the handler's) share one read transaction.
+_READS: ContextVar[TurnSessions | None] = ContextVar("waypoint_turn_reads", default=None)
 
 
 class WaypointBot:
@@ -55,8 +58,7 @@ class WaypointBot:
         self.conversation_state = conversation_state
         self.clock = clock
         self._choices = conversation_state.create_property(CHOICES)
-        # Who this app has identified, kept while their trust's directory version
-        # holds (storage/directory_cache.py): one per app, so tests never share one.
+        # Who this app identified, while their trust's directory version holds.
         self.directory = DirectoryCache()
 
     # -- the turn ---------------------------------------------------------------
@@ -79,6 +81,7 @@ class WaypointBot:
             # Being answered elsewhere: the adapter answers 503 so the channel retries.
             context.turn_state[IN_FLIGHT] = claim is Claim.in_flight
             return
+        token = _READS.set(reads := TurnSessions(self.sessions))
         try:
             if activity.type == ActivityTypes.message:
                 await self._on_message(context)
@@ -100,6 +103,9 @@ class WaypointBot:
                     if not store_unavailable(error):
                         raise
             raise
+        finally:
+            _READS.reset(token)
+            await reads.close()
         if claim is Claim.first:
             await finish_turn(self.sessions, activity)
 
@@ -292,7 +298,7 @@ class WaypointBot:
     # -- running dialogs --------------------------------------------------------
 
     async def _identify(self, context: TurnContext, *, invoke: bool = False) -> Actor | None:
-        async with self.sessions() as session:
+        async with (_READS.get() or self.sessions)() as session:
             who = await identify(session, context.activity, self.directory)
         if isinstance(who, Actor):
             return who
@@ -366,7 +372,7 @@ class WaypointBot:
     ) -> Reply:
         turn = Turn(
             actor=actor,
-            sessions=self.sessions,
+            sessions=_READS.get() or self.sessions,
             now=self.clock(),
             args=args,
             data=data,

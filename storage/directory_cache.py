@@ -19,7 +19,7 @@ from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.directory import Actor, KnownTrust, read_person
+from storage.directory import SETTINGS_COLUMNS, Actor, KnownTrust, read_person, trust_settings
 from storage.models import Trust
 
 # People remembered per process: a trust's staff, several trusts over.
@@ -54,14 +54,18 @@ async def who_is_cached(
     trust's directory has changed since this process last read them."""
     row = (
         await session.execute(
-            select(Trust.id, Trust.name, Trust.digest_timezone, Trust.directory_version).where(
-                Trust.tenant_id == tenant_id
-            )
+            select(
+                Trust.id,
+                Trust.name,
+                Trust.digest_timezone,
+                Trust.directory_version,
+                *SETTINGS_COLUMNS,
+            ).where(Trust.tenant_id == tenant_id)
         )
     ).first()
     if row is None:
         return None
-    trust_id, trust_name, time_zone, version = row
+    trust_id, trust_name, time_zone, version, *settings_values = row
     known = KnownTrust(trust_id=trust_id, trust_name=trust_name)
     if aad_object_id is None:
         return known
@@ -71,6 +75,13 @@ async def who_is_cached(
     if kept is not None:
         (person,) = kept
     else:
-        person = await read_person(session, trust=known, time_zone=time_zone, aad_object_id=wanted)
+        person = await read_person(
+            session,
+            trust=known,
+            time_zone=time_zone,
+            # Settings move the version too: a person kept carries the ones read with them.
+            settings=trust_settings(settings_values),
+            aad_object_id=wanted,
+        )
         cache.keep(trust_id, wanted, version, person)
     return person or known
