@@ -2,9 +2,10 @@
 
 Two apps (two engines, as two replicas have) serve one store. A role removed by
 `waypoint import people` (another process), a role added and a rename made through
-one engine are each seen on the very next turn of the other: the trust's
-`directory_version` moves in the change's own transaction (storage/directory_stamp.py)
-and a turn reads it before reusing the person it knows (storage/directory_cache.py).
+one engine, and a new coaching target, are each seen on the very next turn of the
+other: the trust's `directory_version` moves in the change's own transaction
+(storage/directory_stamp.py) and a turn reads it, with the trust's settings, before
+reusing the person it knows (storage/directory_cache.py).
 """
 
 from __future__ import annotations
@@ -126,6 +127,14 @@ async def test_a_change_through_one_replica_or_process_is_honoured_on_the_next_t
             assert hana is not None
             hana.display_name = "Hanne Head"
         assert "What I can do for you, Hanne" in await _shown(second, "help")
+
+        # The trust's settings come with its row: a new coaching target shows at once.
+        assert "trust target: 80%" in await _shown(second, COVERAGE)
+        async with sessions.begin() as session:
+            trust = await session.get(Trust, seeded.trust_id)
+            assert trust is not None
+            trust.coaching_target_percent = 60
+        assert "trust target: 60%" in await _shown(second, COVERAGE)
 
 
 async def test_the_second_turn_reads_only_the_trust_and_the_person_not_again(
