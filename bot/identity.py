@@ -12,7 +12,8 @@ from typing import Any
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.directory import Actor, who_is
+from storage.directory import Actor
+from storage.directory_cache import DirectoryCache, who_is_cached
 
 
 @dataclass(frozen=True)
@@ -38,14 +39,18 @@ def aad_object_id_of(activity: Activity) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-async def identify(session: AsyncSession, activity: Activity) -> Actor | Stranger:
+async def identify(
+    session: AsyncSession, activity: Activity, directory: DirectoryCache
+) -> Actor | Stranger:
     tenant_id = tenant_of(activity)
     if tenant_id is None:
         return Stranger(
             "Waypoint works inside Microsoft Teams for the staff of a school trust, "
             "and I couldn't tell which organisation this message came from."
         )
-    who = await who_is(session, tenant_id=tenant_id, aad_object_id=aad_object_id_of(activity))
+    who = await who_is_cached(
+        session, directory, tenant_id=tenant_id, aad_object_id=aad_object_id_of(activity)
+    )
     if who is None:
         return Stranger(
             "Hello! Waypoint isn't set up for your organisation yet. Your trust's "

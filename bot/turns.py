@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,11 +32,14 @@ from storage.audit import record_refusal
 from storage.conversations import remove_reference, save_reference
 from storage.deliveries import Claim
 from storage.directory import Actor
-from storage.engine import Sessions, store_unavailable
+from storage.directory_cache import DirectoryCache
+from storage.engine import Sessions, TurnSessions, store_unavailable
 
 log = logging.getLogger("waypoint.turn")
 
 CHOICES = "choices"
+# The turn's reads (who sent it, then the handler's) share one read transaction.
+_READS: ContextVar[TurnSessions | None] = ContextVar("waypoint_turn_reads", default=None)
 
 
 class WaypointBot:
@@ -56,6 +60,8 @@ class WaypointBot:
         self.conversation_state = conversation_state
         self.clock = clock
         self._choices = conversation_state.create_property(CHOICES)
+        # Who this app identified, while their trust's directory version holds.
+        self.directory = DirectoryCache()
 
     # -- the turn ---------------------------------------------------------------
 
@@ -77,6 +83,7 @@ class WaypointBot:
             # Being answered elsewhere: the adapter answers 503 so the channel retries.
             context.turn_state[IN_FLIGHT] = claim is Claim.in_flight
             return
+        token = _READS.set(reads := TurnSessions(self.sessions))
         try:
             if activity.type == ActivityTypes.message:
                 await self._on_message(context)
@@ -98,6 +105,9 @@ class WaypointBot:
                     if not store_unavailable(error):
                         raise
             raise
+        finally:
+            _READS.reset(token)
+            await reads.close()
         if claim is Claim.first:
             await finish_turn(self.sessions, activity)
 
@@ -245,7 +255,7 @@ class WaypointBot:
                 return
         created = False
         async with self.sessions.begin() as session:
-            who = await identify(session, activity)
+            who = await identify(session, activity, self.directory)
             trust_id = who.trust_id
             if trust_id is not None:
                 reference = TurnContext.get_conversation_reference(activity)
@@ -281,7 +291,7 @@ class WaypointBot:
 
     async def _forget_conversation(self, context: TurnContext) -> None:
         async with self.sessions.begin() as session:
-            who = await identify(session, context.activity)
+            who = await identify(session, context.activity, self.directory)
             if who.trust_id is not None:
                 await remove_reference(
                     session, trust_id=who.trust_id, conversation_id=context.activity.conversation.id
@@ -290,8 +300,8 @@ class WaypointBot:
     # -- running dialogs --------------------------------------------------------
 
     async def _identify(self, context: TurnContext, *, invoke: bool = False) -> Actor | None:
-        async with self.sessions() as session:
-            who = await identify(session, context.activity)
+        async with (_READS.get() or self.sessions)() as session:
+            who = await identify(session, context.activity, self.directory)
         if isinstance(who, Actor):
             return who
         mark_turn(Outcome.refused)
@@ -364,7 +374,7 @@ class WaypointBot:
     ) -> Reply:
         turn = Turn(
             actor=actor,
-            sessions=self.sessions,
+            sessions=_READS.get() or self.sessions,
             now=self.clock(),
             args=args,
             data=data,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from storage.directory import Actor
-from storage.engine import AsyncSession, Sessions
+from storage.engine import AsyncSession, Sessions, TurnSessions
 
 if TYPE_CHECKING:
     from dialogs.registry import Registry
@@ -72,7 +72,8 @@ class Turn:
     """One request to a dialog: who asks, what they typed or submitted, and the store."""
 
     actor: Actor
-    sessions: Sessions
+    # A turn's reads share one transaction (`TurnSessions`); tests may pass `Sessions`.
+    sessions: Sessions | TurnSessions
     now: datetime
     args: str = ""
     data: dict[str, Any] = field(default_factory=dict)

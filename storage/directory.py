@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, NamedTuple
@@ -23,6 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.academic_calendar import QaSettings
 from storage.frameworks import install_framework, load_preset
 from storage.models import (
     EITHER_SCOPE_ROLES,
@@ -78,6 +79,35 @@ def every_role_at_every_school(roles: Iterable[Role], school_ids: Iterable[int])
 
 
 @dataclass(frozen=True)
+class TrustSettings:
+    """The trust's settings a turn reads, read with the trust itself: a turn that
+    needs them (coaching coverage, QA status, the home card) runs no statement of its
+    own for them. Their defaults are the columns' (storage/models/directory.py)."""
+
+    # A teacher with no coaching session for this many days is due one.
+    coaching_interval_days: int = 14
+    # Share of a school's teachers coached in six weeks the trust aims for.
+    coaching_target_percent: int = 80
+    qa: QaSettings = field(default_factory=QaSettings)
+
+
+# What the trust's row gives `TrustSettings`, in this order (`trust_settings`).
+SETTINGS_COLUMNS = (
+    Trust.coaching_interval_days,
+    Trust.coaching_target_percent,
+    Trust.qa_window_weeks_before,
+    Trust.qa_window_weeks_after,
+    Trust.qa_reminder_days,
+)
+
+
+def trust_settings(values: Sequence[Any]) -> TrustSettings:
+    """`TrustSettings` from `SETTINGS_COLUMNS`' values."""
+    interval, target, before, after, reminder = (int(value) for value in values)
+    return TrustSettings(interval, target, QaSettings(before, after, reminder))
+
+
+@dataclass(frozen=True)
 class Actor:
     """The person behind a turn, resolved once at the edge, with their reach.
 
@@ -96,6 +126,7 @@ class Actor:
     subjects: frozenset[str] = field(default_factory=frozenset)
     # The trust's own time zone: "today" for its schools is the day there.
     time_zone: str = "Europe/London"
+    settings: TrustSettings = field(default_factory=TrustSettings)
 
     @property
     def roles(self) -> frozenset[Role]:
@@ -186,52 +217,91 @@ async def who_is(
     return await _who(session, Trust.tenant_id == tenant_id, aad_object_id)
 
 
+async def read_person(
+    session: AsyncSession,
+    *,
+    trust: KnownTrust,
+    time_zone: str,
+    settings: TrustSettings,
+    aad_object_id: str,
+) -> Actor | None:
+    """The person with this (lower-case) object id in a trust already read, with
+    their roles and subjects, in one statement (storage/directory_cache.py)."""
+    rows = await session.execute(union_all(*_person_branches(trust.trust_id, aad_object_id)))
+    return _actor(trust, time_zone, settings, rows)
+
+
+def _person_branches(
+    trust_id: int | ColumnElement[int], aad_object_id: str
+) -> list[Select[*tuple[Any, ...]]]:
+    """The person, each role and each subject, as rows of (kind, number, value,
+    extra, then the trust's settings: none here)."""
+    no_number = cast(null(), Integer)
+    no_text = cast(null(), String)
+    no_settings = [cast(null(), Integer) for _ in SETTINGS_COLUMNS]
+    wanted = (Person.trust_id == trust_id, Person.aad_object_id == aad_object_id)
+    return [
+        select(literal("person"), Person.id, Person.display_name, no_text, *no_settings).where(
+            *wanted
+        ),
+        select(literal("role"), PersonRole.school_id, PersonRole.role, no_text, *no_settings)
+        .join(Person, Person.id == PersonRole.person_id)
+        .where(*wanted),
+        select(literal("subject"), no_number, PersonSubject.subject, no_text, *no_settings)
+        .join(Person, Person.id == PersonSubject.person_id)
+        .where(*wanted),
+    ]
+
+
 async def _who(
     session: AsyncSession, which_trust: ColumnElement[bool], aad_object_id: str | None
 ) -> Actor | KnownTrust | None:
-    no_number = cast(null(), Integer)
-    no_text = cast(null(), String)
-    # Each branch is a row of (kind, number, value, extra), as the union reads them.
+    # Each branch is a row of (kind, number, value, extra, settings…), as the union
+    # reads them.
     branches: list[Select[*tuple[Any, ...]]] = [
-        select(literal("trust"), Trust.id, Trust.name, Trust.digest_timezone).where(which_trust)
+        select(
+            literal("trust"), Trust.id, Trust.name, Trust.digest_timezone, *SETTINGS_COLUMNS
+        ).where(which_trust)
     ]
     if aad_object_id is not None:
         # Imports store object ids in lower case, as Teams sends them; be forgiving anyway.
-        wanted = (
-            Person.trust_id == select(Trust.id).where(which_trust).scalar_subquery(),
-            Person.aad_object_id == aad_object_id.strip().lower(),
-        )
-        branches += [
-            select(literal("person"), Person.id, Person.display_name, no_text).where(*wanted),
-            select(literal("role"), PersonRole.school_id, PersonRole.role, no_text)
-            .join(Person, Person.id == PersonRole.person_id)
-            .where(*wanted),
-            select(literal("subject"), no_number, PersonSubject.subject, no_text)
-            .join(Person, Person.id == PersonSubject.person_id)
-            .where(*wanted),
-        ]
+        trust_id = select(Trust.id).where(which_trust).scalar_subquery()
+        branches += _person_branches(trust_id, aad_object_id.strip().lower())
+    reach: CompoundSelect[*tuple[Any, ...]] = union_all(*branches)
+    rows = list(await session.execute(reach))
     trust: KnownTrust | None = None
     time_zone = "Europe/London"
+    settings = TrustSettings()
+    for kind, number, value, extra, *settings_values in rows:
+        if kind == "trust" and number is not None:
+            trust = KnownTrust(trust_id=number, trust_name=value)
+            time_zone = extra or time_zone
+            settings = trust_settings(settings_values)
+    if trust is None:
+        return None
+    return _actor(trust, time_zone, settings, rows) or trust
+
+
+def _actor(
+    trust: KnownTrust, time_zone: str, settings: TrustSettings, rows: Iterable[Any]
+) -> Actor | None:
+    """The person in `rows` (person, role and subject rows; others are skipped)."""
     person_id: int | None = None
     display_name = ""
     trust_roles: set[Role] = set()
     school_roles: defaultdict[int, set[Role]] = defaultdict(set)
     subjects: set[str] = set()
-    reach: CompoundSelect[str, int | None, str, str | None] = union_all(*branches)
-    for kind, number, value, extra in await session.execute(reach):
-        if kind == "trust" and number is not None:
-            trust = KnownTrust(trust_id=number, trust_name=value)
-            time_zone = extra or time_zone
-        elif kind == "person":
+    for kind, number, value, *_ in rows:
+        if kind == "person":
             person_id, display_name = number, value
         elif kind == "role":
             # A role with no school is held for the whole trust.
             held = trust_roles if number is None else school_roles[number]
             held.add(Role(value))
-        else:
+        elif kind == "subject":
             subjects.add(value)
-    if trust is None or person_id is None:
-        return trust
+    if person_id is None:
+        return None
     return Actor(
         trust_id=trust.trust_id,
         trust_name=trust.trust_name,
@@ -241,6 +311,7 @@ async def _who(
         school_roles={school_id: frozenset(held) for school_id, held in school_roles.items()},
         subjects=frozenset(subjects),
         time_zone=time_zone,
+        settings=settings,
     )
 
 

@@ -164,6 +164,46 @@ class Sessions(async_sessionmaker[AsyncSession]):
             self._writer_lock.release()
 
 
+class TurnSessions:
+    """One turn's sessions: its reads share one read transaction; its writes are the
+    store's (`Sessions.begin()`).
+
+    A turn identifies its sender, then reads what it answers: each `sessions()` was a
+    transaction of its own (on SQLite a BEGIN and a COMMIT around one or two
+    statements, on PostgreSQL a connection checked out and back). Here the first read
+    opens a session that every later read of the turn reuses. `begin()` closes it
+    before writing, so a read after the turn's own write starts afresh (a new
+    snapshot on SQLite) and sees it; a read that raises closes it too, so nothing
+    reads on in a failed transaction. The turn closes it when it ends (`close`).
+    Reads still change nothing that is kept: the shared session is never committed.
+    """
+
+    def __init__(self, sessions: Sessions) -> None:
+        self._sessions = sessions
+        self._held: AsyncSession | None = None
+
+    @asynccontextmanager
+    async def __call__(self) -> AsyncIterator[AsyncSession]:
+        if self._held is None:
+            self._held = self._sessions()
+        try:
+            yield self._held
+        except BaseException:
+            await self.close()
+            raise
+
+    @asynccontextmanager
+    async def begin(self) -> AsyncIterator[AsyncSession]:
+        await self.close()
+        async with self._sessions.begin() as session:
+            yield session
+
+    async def close(self) -> None:
+        """End the shared read; a later read begins a new one on the same session."""
+        if self._held is not None:
+            await self._held.close()
+
+
 async def finish_despite_cancel(transaction: Coroutine[Any, Any, T]) -> T:
     """Run a store transaction to its end even if the caller is cancelled meanwhile.
 

@@ -22,21 +22,34 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.engine import Sessions
-from tests.support import HEAD, TEACHER, cards_in, loopback_connector, message, serve
+from tests.support import HEAD, TEACHER, Served, cards_in, loopback_connector, message, serve
 from tests.test_coaching import COACH, NOW, SETTINGS, World, seed_coaching
 
-# (statements, transactions) per turn. Every turn claims its activity first (an
-# INSERT, its own write transaction) and marks it finished last (an UPDATE, another):
-# storage/deliveries.py says why they cannot share the turn's transaction.
+# The turn's own work, (statements, transactions): it starts with one statement, its
+# trust's row with its directory version and settings, the person coming from this
+# replica's cache (storage/directory_cache.py); a read-only turn's reads all share
+# one read transaction (storage/engine.py `TurnSessions`). Issue 18 asks for at most
+# 3 statements in one read transaction: category and my actions are there; QA status,
+# coaching coverage and help read more tables than that. A coaching save reads (who
+# is asking, then checks the coachee and strand) and writes in two transactions: the
+# sender is identified before the turn knows it will write.
 BUDGET: dict[str, tuple[int, int]] = {
-    "category oakfield": (5, 5),
-    "my actions": (5, 4),
-    "qa status": (8, 4),
-    "coaching coverage": (8, 4),
-    "help": (13, 4),
-    "coaching save": (8, 4),
-    "redelivery": (3, 2),
+    "category oakfield": (3, 1),
+    "my actions": (3, 1),
+    "qa status": (5, 1),
+    "coaching coverage": (5, 1),
+    "help": (9, 1),
+    "coaching save": (6, 2),
 }
+# Counted apart from the turn's own work: every turn claims its activity first (an
+# INSERT, its own write transaction) and marks it finished last (an UPDATE, another).
+# storage/deliveries.py says why they cannot share the turn's transaction, and they
+# stay as they are: folding the claim into one statement answered 18 activities
+# twice under the cluster run (a906cc0). A redelivery costs the claim's bookkeeping:
+# the INSERT that meets the claim, the take-over UPDATE that finds it not stale,
+# and the read of whether it finished.
+BOOKKEEPING = (2, 2)
+REDELIVERY = (3, 2)
 # What each turn's answer shows first, so a cheaper turn is still the same turn.
 SHOWS = {
     "category oakfield": "Oakfield Primary has no category yet",
@@ -64,7 +77,7 @@ class Meter:
     """Counts what the turn's own task runs on the engine."""
 
     engine: AsyncEngine
-    world: World
+    world: Served
     turn_task: asyncio.Task[Any] | None = None
     counted: Counted = field(default_factory=Counted)
 
@@ -118,7 +131,14 @@ async def meter(engine: AsyncEngine, sessions: Sessions) -> AsyncIterator[Meter]
     ):
         # Tom has a chat, so the coaching save queues his notice.
         await world.install_chat(TEACHER, connector.url)
-        yield Meter(engine, world)
+        meter = Meter(engine, world)
+        # A replica that has served someone once keeps who they are while their
+        # trust's directory stands still (storage/directory_cache.py): the budgets
+        # are a running replica's, and the first turn's extra statement (reading the
+        # person) is tests/test_directory_cache.py's.
+        for user in (HEAD, COACH):
+            await meter.post(message("help", user=user, expect_replies=True))
+        yield meter
         await world.waypoint.notifier.drain()
 
 
@@ -126,6 +146,7 @@ def _body(meter: Meter, turn: str) -> dict[str, Any]:
     if turn != "coaching save":
         return message(turn, user=HEAD, expect_replies=True)
     world = meter.world
+    assert isinstance(world, World)
     data = {
         "verb": "coaching.save",
         "form_id": "ab" * 16,
@@ -140,9 +161,9 @@ def _body(meter: Meter, turn: str) -> dict[str, Any]:
     return message("", user=COACH, expect_replies=True, value=data)
 
 
-def _explain(turn: str, counted: Counted) -> str:
+def _explain(turn: str, counted: Counted, budget: tuple[int, int]) -> str:
     lines = "\n".join(f"  {s[:150]}" for s in counted.statements)
-    return f"{turn}: {counted.cost} (statements, transactions), budget {BUDGET[turn]}\n{lines}"
+    return f"{turn}: {counted.cost} (statements, transactions), budget {budget}\n{lines}"
 
 
 @pytest.mark.parametrize("turn", list(SHOWS))
@@ -150,7 +171,13 @@ async def test_a_turn_runs_its_budget_of_statements(meter: Meter, turn: str) -> 
     counted, activities = await meter.post(_body(meter, turn))
     [card] = cards_in(activities)
     assert SHOWS[turn] in card["body"][0]["text"]
-    assert counted.cost == BUDGET[turn], _explain(turn, counted)
+    # The claim first, its finish last; the turn's own work between them.
+    claim, *_, finish = counted.statements
+    assert claim.startswith("INSERT INTO processed_activity"), claim
+    assert finish.startswith("UPDATE processed_activity"), finish
+    statements, transactions = BUDGET[turn]
+    budget = (statements + BOOKKEEPING[0], transactions + BOOKKEEPING[1])
+    assert counted.cost == budget, _explain(turn, counted, budget)
 
 
 async def test_a_redelivered_activity_runs_its_budget_of_statements(meter: Meter) -> None:
@@ -160,4 +187,4 @@ async def test_a_redelivered_activity_runs_its_budget_of_statements(meter: Meter
     counted, again = await meter.post(body)
     # Answered once: the redelivery gets nothing.
     assert again == []
-    assert counted.cost == BUDGET["redelivery"], _explain("redelivery", counted)
+    assert counted.cost == REDELIVERY, _explain("redelivery", counted, REDELIVERY)

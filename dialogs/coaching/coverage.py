@@ -8,7 +8,7 @@ from cards.render import render_card
 from dialogs.coaching.access import COVERAGE_READERS, refused
 from dialogs.turn import Reply, Turn
 from dialogs.words import counted
-from storage.coaching.coachees import coaching_settings
+from storage.coaching.coachees import coaching_settings_of
 from storage.coaching.coverage import Coverage, coaching_coverage, trust_total
 from storage.schools import SchoolFound, SchoolNotFound, find_school
 
@@ -37,7 +37,7 @@ async def coverage(turn: Turn) -> Reply:
             schools = await coaching_coverage(
                 session, trust_id=actor.trust_id, school_ids=school_ids, today=turn.today
             )
-            settings = await coaching_settings(session, trust_id=actor.trust_id)
+            settings = coaching_settings_of(actor)
     if refused_at is not None:
         school = refused_at.school
         async with turn.sessions.begin() as session:

@@ -10,7 +10,7 @@ from dialogs.forms import record_id
 from dialogs.turn import Reply, Turn
 from dialogs.words import short_day
 from storage.coaching import HELD
-from storage.coaching.coachees import DueCoachee, coachees_due, coaching_settings
+from storage.coaching.coachees import DueCoachee, coachees_due, coaching_settings_of
 from storage.coaching.sessions import (
     coaching_session,
     session_line,
@@ -30,7 +30,7 @@ async def my_coaching(turn: Turn) -> Reply:
         )
         due: list[DueCoachee] = []
         if coached:
-            settings = await coaching_settings(session, trust_id=actor.trust_id)
+            settings = coaching_settings_of(actor)
             due = await coachees_due(
                 session,
                 trust_id=actor.trust_id,

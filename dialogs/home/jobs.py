@@ -11,7 +11,7 @@ from dialogs.turn import Turn
 from dialogs.words import long_date
 from storage.academic_calendar import QaOpen
 from storage.coaching import COACHING_LOGGERS
-from storage.coaching.coachees import coachees_due, coaching_settings
+from storage.coaching.coachees import coachees_due, coaching_settings_of
 from storage.directory import Actor
 from storage.engine import AsyncSession
 from storage.home import (
@@ -135,7 +135,7 @@ class _Counts:
             return (plural(n, "open concern") if n else "No open concerns"), n > 0
         if key in ("coaching_coverage", "log_coaching"):
             roles = COACHING_LOGGERS if key == "log_coaching" else None
-            settings = await coaching_settings(session, trust_id=trust_id)
+            settings = coaching_settings_of(self.actor)
             n = await teachers_due_a_session(
                 session,
                 trust_id=trust_id,
@@ -175,7 +175,7 @@ class _Counts:
     async def _my_coaching(self) -> tuple[str, bool]:
         actor, session, today = self.actor, self.session, self.turn.today
         if actor.has_any(COACHING_LOGGERS):
-            settings = await coaching_settings(session, trust_id=actor.trust_id)
+            settings = coaching_settings_of(actor)
             due = await coachees_due(
                 session,
                 trust_id=actor.trust_id,
@@ -194,7 +194,9 @@ class _Counts:
 
     async def _qa(self, key: str) -> tuple[str, bool]:
         actor, session = self.actor, self.session
-        period = await qa_period(session, trust_id=actor.trust_id, today=self.turn.today)
+        period = await qa_period(
+            session, trust_id=actor.trust_id, today=self.turn.today, settings=actor.settings.qa
+        )
         if not isinstance(period, QaOpen):
             upcoming = period.next
             if upcoming is None:

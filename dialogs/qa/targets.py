@@ -47,7 +47,12 @@ async def subject_targets(session: AsyncSession, actor: Actor) -> list[Target]:
 
 
 async def today_period(session: AsyncSession, turn: Turn) -> QaPeriod:
-    return await qa_period(session, trust_id=turn.actor.trust_id, today=turn.today)
+    return await qa_period(
+        session,
+        trust_id=turn.actor.trust_id,
+        today=turn.today,
+        settings=turn.actor.settings.qa,
+    )
 
 
 def target_key(data: dict[str, Any]) -> tuple[int, str] | None:

@@ -86,6 +86,15 @@ class CoachingSettings:
     target_percent: int
 
 
+def coaching_settings_of(actor: Actor) -> CoachingSettings:
+    """The actor's trust's coaching settings, read with the trust as the turn began
+    (storage/directory.py `TrustSettings`): no statement of their own."""
+    return CoachingSettings(
+        interval_days=actor.settings.coaching_interval_days,
+        target_percent=actor.settings.coaching_target_percent,
+    )
+
+
 async def coaching_settings(session: AsyncSession, *, trust_id: int) -> CoachingSettings:
     row = (
         await session.execute(

@@ -71,6 +71,10 @@ class Trust(Base):
     # The term (1 = the year's first) that holds the annual standards meeting; none
     # is the last term of the year (storage/standards.py).
     standards_meeting_term: Mapped[int | None] = mapped_column()
+    # One more with every change to the trust's people, roles, subjects, schools or
+    # settings, in the change's own transaction (storage/directory_stamp.py): a
+    # process that cached someone's reach at this number may use it while it holds.
+    directory_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class School(Base):
