@@ -19,9 +19,10 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from cards.render import render_card
+from cards.render import ADAPTIVE_CARD, render_card
 from dialogs.turn import Notifier, Reply
 from storage.directory import Actor
 
@@ -115,3 +116,15 @@ def submitted_data(activity: Activity) -> dict[str, Any] | None:
     if activity.type == ActivityTypes.message and isinstance(value, dict) and value.get("verb"):
         return dict(value)
     return None
+
+
+async def send_reply(context: TurnContext, reply: Reply) -> None:
+    """Send a dialog's answer in the turn's conversation: its card with its text, or
+    the text alone."""
+    if reply.card is not None:
+        message = MessageFactory.attachment(
+            Attachment(content_type=ADAPTIVE_CARD, content=reply.card), text=reply.text
+        )
+        await context.send_activity(message)
+    elif reply.text:
+        await context.send_activity(reply.text)

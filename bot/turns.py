@@ -12,8 +12,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from botbuilder.core import ConversationState, InvokeResponse, MessageFactory, TurnContext
-from botbuilder.schema import Activity, ActivityTypes, Attachment
+from botbuilder.core import ConversationState, InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
 from pydantic import ValidationError
 
 from bot.adapter import turn_is_authenticated
@@ -21,8 +21,7 @@ from bot.identity import identify
 from bot.invokes import ExecuteValue, error_body, invoke_body
 from bot.metrics import Outcome, mark_turn
 from bot.once import IN_FLIGHT, claim_turn, finish_turn, release_turn
-from bot.rooms import PersonalChats, answer_in_room, in_shared_room, store_down_reply
-from cards.render import ADAPTIVE_CARD
+from bot.rooms import PersonalChats, answer_in_room, in_shared_room, send_reply, store_down_reply
 from dialogs.home import choices_text, unmatched, welcome
 from dialogs.matcher import Ambiguous, Matched
 from dialogs.registry import Registry
@@ -119,7 +118,7 @@ class WaypointBot:
         if activity.type == ActivityTypes.invoke:
             await self._invoke_response(context, 200, invoke_body(reply))
         else:
-            await self._send(context, reply)
+            await send_reply(context, reply)
 
     async def on_error(self, context: TurnContext, error: Exception) -> None:
         """A failed turn: forget the conversation's dialog state so it can't wedge the user."""
@@ -155,7 +154,7 @@ class WaypointBot:
             return
         chosen = await self._pending_choice(context, actor, text)
         if chosen is not None:
-            await self._send(context, await self._run_command(context, actor, chosen, ""))
+            await send_reply(context, await self._run_command(context, actor, chosen, ""))
             return
         match = self.registry.match(text)
         if isinstance(match, Ambiguous):
@@ -170,7 +169,7 @@ class WaypointBot:
             # Greetings, thanks, anything else: the home card or a confident "did you mean".
             handler = unmatched(text, match)
             reply = await self._answer(context, actor, handler, False, args="", data={})
-        await self._send(context, reply)
+        await send_reply(context, reply)
 
     async def _pending_choice(self, context: TurnContext, actor: Actor, text: str) -> str | None:
         stripped = text.strip()
@@ -196,7 +195,7 @@ class WaypointBot:
             )
             return
         reply = await self._run_verb(context, actor, verb, value, refresh=False)
-        await self._send(context, reply)
+        await send_reply(context, reply)
 
     # -- invokes (Action.Execute) ------------------------------------------------
 
@@ -285,7 +284,7 @@ class WaypointBot:
                 reply = await self._call(
                     welcome, who, args="", data={}, refresh=False, shared=shared
                 )
-                await self._send(context, reply)
+                await send_reply(context, reply)
         elif created or trust_id is None:
             await context.send_activity(who.message)
 
@@ -393,12 +392,3 @@ class WaypointBot:
             await record_refusal(session, actor, action[:64])
         allowed = ", ".join(ROLE_LABELS[r.value] for r in sorted(roles or ()))
         return Reply(text=f"You don't have access to {what}: it is for {allowed}.")
-
-    async def _send(self, context: TurnContext, reply: Reply) -> None:
-        if reply.card is not None:
-            message = MessageFactory.attachment(
-                Attachment(content_type=ADAPTIVE_CARD, content=reply.card), text=reply.text
-            )
-            await context.send_activity(message)
-        elif reply.text:
-            await context.send_activity(reply.text)
