@@ -124,16 +124,22 @@ async def test_a_school_of_another_trust_is_out_of_scope(sessions: Sessions, tru
             )
 
 
-async def test_someone_with_no_school_of_their_own_sees_no_school(
+async def test_a_trust_attendance_lead_follows_every_schools_concerns_and_nothing_else(
     sessions: Sessions, trust: Trust3
 ) -> None:
-    """A trust-wide attendance lead holds no role at a school and is no trust lead."""
+    """An attendance lead for the whole trust holds no role at a school and is no trust
+    lead: as in chat, they follow every school's concerns, and see nothing else."""
     async with sessions.begin() as session:
         await add_person(session, trust.seeded.trust_id, NO_SCHOOL, "Ned Lead", ["attendance_lead"])
     dashboard = await dashboard_for(sessions, trust, NO_SCHOOL)
-    assert dashboard.schools == () and dashboard.hubs == ()
-    assert dashboard.attendance is not None and dashboard.attendance.by_school == ()
-    assert dashboard.actions is not None and dashboard.actions.by_school == ()
+    every = await dashboard_for(sessions, trust, TRUST_LEAD)
+    assert len(every.schools) == 3 and _names(dashboard) == _names(every)
+    assert dashboard.attendance is not None
+    assert every.attendance is not None
+    assert dashboard.attendance.by_school == every.attendance.by_school
+    assert dashboard.attendance.by_school  # the seeded concerns are counted
+    assert (dashboard.categories, dashboard.coaching, dashboard.qa) == (None, None, None)
+    assert (dashboard.actions, dashboard.visits) == (None, None)
 
 
 async def test_no_pupil_reference_note_or_action_step_reaches_the_data(

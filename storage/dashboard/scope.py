@@ -4,7 +4,9 @@ Trust leads and admins reach every school of the trust; everyone else the school
 where they hold a role (an adviser's, a head's, a governor's, any staff member's).
 A governor reads a school's category, notes of visit and actions, and nothing about
 pupils, coaching or QA (DESIGN): a scope holding a school the person reaches only as
-a governor has no coaching, attendance or QA panel.
+a governor has no coaching, attendance or QA panel. An attendance lead for the whole
+trust (and no role at a school) follows every school's concerns and nothing else of
+theirs, as in chat: every school, the attendance panel alone.
 """
 
 from __future__ import annotations
@@ -16,11 +18,12 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.dashboard.model import DashboardScope, OutOfScope, Panel, SchoolRef
 from storage.directory import Actor
-from storage.models import STAFF_ROLES
+from storage.models import STAFF_ROLES, Role
 
 EVERY_PANEL = frozenset(Panel)
 # What a governor may read: nothing about pupils, coaching or QA content.
 GOVERNOR_PANELS = frozenset({Panel.categories, Panel.actions, Panel.visits})
+TRUST_ATTENDANCE_PANELS = frozenset({Panel.attendance})
 
 
 def dashboard_scope(
@@ -31,18 +34,28 @@ def dashboard_scope(
     `school_id` narrows it to one school, which the person must reach (else
     `OutOfScope`); `hub` and `phase` are filters applied to the schools reached.
     """
+    follows_trust_attendance = (
+        Role.attendance_lead in actor.trust_roles and not actor.trust_wide and not actor.school_ids
+    )
     if school_id is not None:
-        if not actor.reaches_school(school_id):
+        # A school of another trust is refused when the data is read (`reached`).
+        if not (actor.reaches_school(school_id) or follows_trust_attendance):
             raise OutOfScope(school_id)
         school_ids: frozenset[int] | None = frozenset({school_id})
-    elif actor.trust_wide:
+    elif actor.trust_wide or follows_trust_attendance:
         school_ids = None
     else:
         school_ids = actor.school_ids
+    if follows_trust_attendance:
+        panels = TRUST_ATTENDANCE_PANELS
+    elif _staff_throughout(actor, school_ids):
+        panels = EVERY_PANEL
+    else:
+        panels = GOVERNOR_PANELS
     return DashboardScope(
         trust_id=actor.trust_id,
         school_ids=school_ids,
-        panels=EVERY_PANEL if _staff_throughout(actor, school_ids) else GOVERNOR_PANELS,
+        panels=panels,
         hub=hub,
         phase=phase,
     )
