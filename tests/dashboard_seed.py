@@ -194,7 +194,7 @@ async def seed_dashboard_trust(sessions: Sessions) -> Trust3:
             )
 
         # Visits and actions. Oakfield: steps A, B, C due 1 November at the first
-        # visit; C marked done; B rated amber in October; A rated red at the second
+        # visit; C marked done; B rated amber in the first minutes of October; A rated red at the second
         # visit, which sets step D. St Mary's: step E, rated green in December.
         first = await _visit(
             session,
@@ -218,7 +218,8 @@ async def seed_dashboard_trust(sessions: Sessions) -> Trust3:
             school_id=oakfield,
             rag=Rag.amber,
             by_person_id=adviser,
-            at=at(date(2026, 10, 5)),
+            # 00:30 on 1 October in London (BST): October's, though September's in UTC.
+            at=datetime(2026, 9, 30, 23, 30, tzinfo=UTC),
         )
         await _visit(
             session,

@@ -56,6 +56,7 @@ async def dashboard_data(session: AsyncSession, *, scope: DashboardScope, today:
     weeks = term_weeks(term, today)
 
     trust_id = trust.id
+    zone = trust_zone(trust)
     # None: every school of the trust is shown, and the queries need not list them.
     ids = None if len(schools) == len(every_school) else [school.id for school in schools]
     panels = scope.panels
@@ -92,7 +93,7 @@ async def dashboard_data(session: AsyncSession, *, scope: DashboardScope, today:
         if Panel.qa in panels
         else None,
         actions=await action_panel(
-            session, trust_id=trust_id, schools=schools, ids=ids, today=today
+            session, trust_id=trust_id, schools=schools, ids=ids, today=today, zone=zone
         )
         if Panel.actions in panels
         else None,

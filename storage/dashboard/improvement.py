@@ -4,9 +4,10 @@ school in scope; none reads a rationale, an action's description or a note."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import extract, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import Rag, Status
@@ -95,6 +96,7 @@ async def action_panel(
     schools: list[SchoolRef],
     ids: list[int] | None,
     today: date,
+    zone: ZoneInfo,
 ) -> ActionPanel:
     """Open, overdue (open and past due, as storage/actions.py) and done-awaiting-rating
     actions by school, and the ratings given by month: two statements."""
@@ -115,25 +117,23 @@ async def action_panel(
     }
     by_school = tuple(by_id.get(school.id, SchoolActions(school.id, 0, 0, 0)) for school in schools)
 
-    # Months of the rating's moment in UTC: a rating given just before midnight on a
-    # month's last day may count in the next month, which a chart of a year can bear.
+    # A rating counts in the month of the trust's day it was given on (its time zone),
+    # so the rows are read and bucketed here: one statement whatever the schools.
     months = [add_months(today.replace(day=1), -back) for back in range(RAG_MONTHS - 1, -1, -1)]
-    year, month = extract("year", ActionEvent.at), extract("month", ActionEvent.at)
     ratings = await session.execute(
-        select(year, month, ActionEvent.value, func.count())
+        select(ActionEvent.at, ActionEvent.value)
         .join(SchoolAction, SchoolAction.id == ActionEvent.action_id)
         .where(
             SchoolAction.trust_id == trust_id,
             of_schools(SchoolAction.school_id, ids),
             ActionEvent.kind == "rag",
-            ActionEvent.at >= datetime.combine(months[0], time.min, tzinfo=UTC),
+            ActionEvent.at >= datetime.combine(months[0], time.min, tzinfo=zone),
         )
-        .group_by(year, month, ActionEvent.value)
     )
     given: dict[tuple[date, str], int] = {}
-    for y, m, rag, count in ratings:
-        key = (date(int(y), int(m), 1), rag)
-        given[key] = given.get(key, 0) + int(count)
+    for at, rag in ratings:
+        key = (at.astimezone(zone).date().replace(day=1), rag)
+        given[key] = given.get(key, 0) + 1
     rag_over_time = tuple(
         RagCount(
             month=first,
