@@ -23,7 +23,7 @@ from storage.home import (
     teachers_due_a_session,
 )
 from storage.models import STAFF_ROLES, Role
-from storage.qa import compliance
+from storage.qa_compliance import compliance
 from storage.standards import DueThisTerm, reviews_due
 from storage.terms import qa_period
 
