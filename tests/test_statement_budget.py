@@ -33,7 +33,10 @@ from tests.test_coaching import COACH, NOW, SETTINGS, World, seed_coaching
 # 3 statements in one read transaction: category and my actions; coaching coverage
 # (each school with its counts in one statement, then the strands); QA status (the
 # term's dates, then the schools, their subject leads and the term's summaries as
-# one UNION ALL, storage/qa_compliance.py). Help reads more tables than that. A
+# one UNION ALL, storage/qa_compliance.py). Help, a head's home card with its live
+# counts, runs 4 (storage/home.py): its single counts (overdue actions, teachers due
+# a session, open concerns) as scalar subqueries of one SELECT, its schools with
+# their counts and current category in one, and the term's dates for the QA row. A
 # coaching save is one write transaction of 6: who is asking, the coachee and the
 # strand checked, the session stored once, the coachee's chat looked up and the
 # notice queued (its verb says it writes, so the sender is identified inside it:
@@ -43,7 +46,7 @@ BUDGET: dict[str, tuple[int, int]] = {
     "my actions": (3, 1),
     "qa status": (3, 1),
     "coaching coverage": (3, 1),
-    "help": (9, 1),
+    "help": (4, 1),
     "coaching save": (6, 1),
 }
 # Counted apart from the turn's own work: every turn claims its activity first (an
