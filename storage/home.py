@@ -25,7 +25,7 @@ from storage.models import (
 )
 
 # One count of the home card's, as a query: `read_counts` reads several at once.
-Count = Select[tuple[int]]
+Count = Select[int]
 
 
 def overdue_actions(*, trust_id: int, school_ids: Collection[int] | None, today: date) -> Count:

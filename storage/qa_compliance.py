@@ -8,6 +8,7 @@ expected to submit and what a summary is).
 from __future__ import annotations
 
 from collections.abc import Collection
+from typing import Any
 
 from sqlalchemy import CompoundSelect, Integer, String, cast, literal, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,7 +61,7 @@ async def compliance(
 
 def _compliance_rows(
     trust_id: int, term: Term, school_ids: Collection[int] | None
-) -> CompoundSelect:
+) -> CompoundSelect[*tuple[Any, ...]]:
     """(kind, school_id, name, person, then a summary's id, version, author_id,
     submitted_at and judgement): a school with its name; a lead with the subject
     and their name; a summary with its subject and its author's name. Ordered so
