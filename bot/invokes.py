@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from botbuilder.core import InvokeResponse, TurnContext
+from botbuilder.schema import Activity, ActivityTypes
 from pydantic import BaseModel, ConfigDict, Field
 
 from cards.render import ADAPTIVE_CARD
@@ -38,3 +40,15 @@ def error_body(status: int, message: str) -> dict[str, Any]:
         "type": "application/vnd.microsoft.error",
         "value": {"code": "InternalError" if status >= 500 else "BadRequest", "message": message},
     }
+
+
+async def invoke_response(context: TurnContext, status: int, body: dict[str, Any]) -> None:
+    """Answer an invoke. Universal Actions carry their outcome in the body's
+    statusCode, so a handled adaptiveCard/action is HTTP 200 whatever it says."""
+    http_status = 200 if context.activity.name == "adaptiveCard/action" else status
+    await context.send_activity(
+        Activity(
+            type=ActivityTypes.invoke_response,
+            value=InvokeResponse(status=http_status, body=body),
+        )
+    )

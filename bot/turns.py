@@ -8,17 +8,18 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
 
-from botbuilder.core import ConversationState, InvokeResponse, TurnContext
-from botbuilder.schema import Activity, ActivityTypes
+from botbuilder.core import ConversationState, TurnContext
+from botbuilder.schema import ActivityTypes
 from pydantic import ValidationError
 
 from bot.adapter import turn_is_authenticated
 from bot.identity import identify
-from bot.invokes import ExecuteValue, error_body, invoke_body
+from bot.invokes import ExecuteValue, error_body, invoke_body, invoke_response
 from bot.metrics import Outcome, mark_turn
 from bot.once import IN_FLIGHT, claim_turn, finish_turn, release_turn
 from bot.rooms import PersonalChats, answer_in_room, in_shared_room, send_reply, store_down_reply
@@ -116,7 +117,7 @@ class WaypointBot:
         activity = context.activity
         reply = store_down_reply(activity)
         if activity.type == ActivityTypes.invoke:
-            await self._invoke_response(context, 200, invoke_body(reply))
+            await invoke_response(context, 200, invoke_body(reply))
         else:
             await send_reply(context, reply)
 
@@ -131,7 +132,7 @@ class WaypointBot:
         except Exception:
             log.exception("could not clear conversation state after a failed turn")
         if context.activity.type == ActivityTypes.invoke:
-            await self._invoke_response(
+            await invoke_response(
                 context, 500, error_body(500, "Waypoint hit a problem; please try again.")
             )
             return
@@ -143,14 +144,14 @@ class WaypointBot:
     # -- messages ---------------------------------------------------------------
 
     async def _on_message(self, context: TurnContext) -> None:
-        actor = await self._identify(context)
-        if actor is None:
-            return
         activity = context.activity
         value = activity.value if isinstance(activity.value, dict) else None
         text = activity.text or ""
         if value is not None and not text.strip():
-            await self._on_card_submit(context, actor, value)
+            await self._on_card_submit(context, value)
+            return
+        actor = await self._identify(context)
+        if actor is None:
             return
         chosen = await self._pending_choice(context, actor, text)
         if chosen is not None:
@@ -184,25 +185,38 @@ class WaypointBot:
         index = int(stripped) - 1
         return str(keys[index]) if 0 <= index < len(keys) else None
 
-    async def _on_card_submit(
-        self, context: TurnContext, actor: Actor, value: dict[str, Any]
-    ) -> None:
+    async def _on_card_submit(self, context: TurnContext, value: dict[str, Any]) -> None:
         """Action.Submit: the card's data merged with its inputs, `verb` naming the action."""
         verb = value.get("verb")
-        if not isinstance(verb, str) or not verb:
-            await context.send_activity(
-                "That button didn't say what to do. Type help to start again."
-            )
-            return
-        reply = await self._run_verb(context, actor, verb, value, refresh=False)
+        async with self._verb_sessions(context, verb):
+            actor = await self._identify(context)
+            if actor is None:
+                return
+            if not isinstance(verb, str) or not verb:
+                await context.send_activity(
+                    "That button didn't say what to do. Type help to start again."
+                )
+                return
+            reply = await self._run_verb(context, actor, verb, value, refresh=False)
         await send_reply(context, reply)
+
+    def _verb_sessions(
+        self, context: TurnContext, name: object
+    ) -> AbstractAsyncContextManager[None]:
+        """For a verb that writes, the turn's one write transaction (`Verb.writes`)."""
+        verb = self.registry.get_verb(name) if isinstance(name, str) else None
+        reads = _READS.get()
+        shared = in_shared_room(context.activity)
+        if verb is None or reads is None or not verb.writes_in_one_transaction(shared_room=shared):
+            return nullcontext()
+        return reads.writing()
 
     # -- invokes (Action.Execute) ------------------------------------------------
 
     async def _on_invoke(self, context: TurnContext) -> None:
         activity = context.activity
         if activity.name != "adaptiveCard/action":
-            await self._invoke_response(
+            await invoke_response(
                 context,
                 400,
                 error_body(400, f"Waypoint does not handle {activity.name or 'this'} invokes."),
@@ -211,30 +225,17 @@ class WaypointBot:
         try:
             execute = ExecuteValue.model_validate(activity.value)
         except ValidationError:
-            await self._invoke_response(
+            await invoke_response(
                 context, 400, error_body(400, "That card action was not understood.")
             )
             return
-        actor = await self._identify(context, invoke=True)
-        if actor is None:
-            return
-        reply = await self._run_verb(
-            context, actor, execute.action.verb, execute.action.data, refresh=True
-        )
-        await self._invoke_response(context, 200, invoke_body(reply))
-
-    async def _invoke_response(
-        self, context: TurnContext, status: int, body: dict[str, Any]
-    ) -> None:
-        """Answer an invoke. Universal Actions carry their outcome in the body's
-        statusCode, so a handled adaptiveCard/action is HTTP 200 whatever it says."""
-        http_status = 200 if context.activity.name == "adaptiveCard/action" else status
-        await context.send_activity(
-            Activity(
-                type=ActivityTypes.invoke_response,
-                value=InvokeResponse(status=http_status, body=body),
-            )
-        )
+        verb, data = execute.action.verb, execute.action.data
+        async with self._verb_sessions(context, verb):
+            actor = await self._identify(context, invoke=True)
+            if actor is None:
+                return
+            reply = await self._run_verb(context, actor, verb, data, refresh=True)
+        await invoke_response(context, 200, invoke_body(reply))
 
     # -- install ------------------------------------------------------------------
 
@@ -305,7 +306,7 @@ class WaypointBot:
             return who
         mark_turn(Outcome.refused)
         if invoke:
-            await self._invoke_response(context, 200, invoke_body(Reply(text=who.message)))
+            await invoke_response(context, 200, invoke_body(Reply(text=who.message)))
         else:
             await context.send_activity(who.message)
         return None
@@ -388,7 +389,7 @@ class WaypointBot:
 
     async def _refuse(self, actor: Actor, action: str, what: str, roles: Any) -> Reply:
         mark_turn(Outcome.refused)
-        async with self.sessions.begin() as session:
+        async with (_READS.get() or self.sessions).begin() as session:
             await record_refusal(session, actor, action[:64])
         allowed = ", ".join(ROLE_LABELS[r.value] for r in sorted(roles or ()))
         return Reply(text=f"You don't have access to {what}: it is for {allowed}.")

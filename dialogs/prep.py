@@ -28,7 +28,8 @@ from storage.categories import improvement_target_date, school_category
 from storage.coaching.coverage import coaching_coverage
 from storage.engine import AsyncSession
 from storage.models import School
-from storage.qa import JUDGEMENTS, compliance
+from storage.qa import JUDGEMENTS
+from storage.qa_compliance import compliance
 from storage.visit_prep import last_note_of_visit
 
 

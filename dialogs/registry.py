@@ -53,9 +53,17 @@ class Verb:
     # As for a command: what the card action answers may not be posted in a shared room.
     private: bool
     roles: frozenset[Role] | None = None
+    # A form's save: the turn reads (who is asking included) and writes in one write
+    # transaction (storage/engine.py `TurnSessions.writing`).
+    writes: bool = False
 
     def allowed(self, actor: Actor) -> bool:
         return self.roles is None or actor.has_any(self.roles)
+
+    def writes_in_one_transaction(self, *, shared_room: bool) -> bool:
+        """Whether its turn is one write transaction: not when its private answer is
+        queued for the person's own chat instead (in a transaction of its own)."""
+        return self.writes and not (self.private and shared_room)
 
 
 def _declared(private: object, what: str) -> bool:
@@ -103,10 +111,17 @@ class Registry:
         return register
 
     def verb(
-        self, name: str, *, private: bool, roles: frozenset[Role] | None = None
+        self,
+        name: str,
+        *,
+        private: bool,
+        roles: frozenset[Role] | None = None,
+        writes: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Register a card verb (a member of the job's verb enum); `private` as for a
-        command."""
+        command. `writes`: its handler stores something in one `turn.sessions.begin()`
+        and lets an error in it go, so the turn's reads and write can be one write
+        transaction."""
         declared = _declared(private, f"card verb {name!r}")
         if name in set(EdgeVerb):
             raise ValueError(f"card verb {name!r} is the edge's own")
@@ -115,7 +130,7 @@ class Registry:
             if name in self._verbs:
                 raise ValueError(f"card verb {name!r} registered twice")
             self._verbs[str(name)] = Verb(
-                name=str(name), handler=handler, private=declared, roles=roles
+                name=str(name), handler=handler, private=declared, roles=roles, writes=writes
             )
             return handler
 

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Subquery, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -155,20 +155,42 @@ async def record_categorisation(
     return CategorisationRecorded(stored.row, created=stored.created, previous=previous)
 
 
-async def current_categorisations(
-    session: AsyncSession, *, trust_id: int
-) -> dict[int, SchoolCategorisation]:
-    """Each categorised school's current categorisation, by school id, in one query."""
+def _ranked(trust_id: int) -> Subquery:
+    """The trust's categorisations (id, school_id, category_name), each with its rank
+    at its school, newest 1: the current one is `newest == 1`."""
     newest = (
         func.row_number()
         .over(partition_by=SchoolCategorisation.school_id, order_by=_newest_first())
         .label("newest")
     )
-    ranked = (
-        select(SchoolCategorisation.id, newest)
+    return (
+        select(
+            SchoolCategorisation.id,
+            SchoolCategorisation.school_id,
+            SchoolCategorisation.category_name,
+            newest,
+        )
         .where(SchoolCategorisation.trust_id == trust_id)
-        .subquery()
+        .subquery("ranked")
     )
+
+
+def current_category_names(trust_id: int) -> Subquery:
+    """(school_id, category_name) of each categorised school's current categorisation,
+    to join to in a query of the caller's (storage/home.py's school lines)."""
+    ranked = _ranked(trust_id)
+    return (
+        select(ranked.c.school_id, ranked.c.category_name)
+        .where(ranked.c.newest == 1)
+        .subquery("current_category")
+    )
+
+
+async def current_categorisations(
+    session: AsyncSession, *, trust_id: int
+) -> dict[int, SchoolCategorisation]:
+    """Each categorised school's current categorisation, by school id, in one query."""
+    ranked = _ranked(trust_id)
     rows = await session.scalars(
         select(SchoolCategorisation)
         .join(ranked, ranked.c.id == SchoolCategorisation.id)

@@ -29,7 +29,8 @@ from storage.models import (
     SchoolAction,
     Trust,
 )
-from storage.qa import compliance, latest_summaries
+from storage.qa import latest_summaries
+from storage.qa_compliance import compliance
 from storage.targets import missed_targets
 from storage.terms import qa_period
 from storage.visit_programme import default_entitlement, entitlements

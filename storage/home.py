@@ -1,19 +1,19 @@
 """The counts a home card shows ("3 actions overdue", "2 teachers due a session") and
-the `schools` list: each a few statements whatever the number of schools. Counts only:
+the `schools` list: a statement or two whatever the number of schools. Counts only:
 nothing here reads a pupil reference, a note or any other text someone typed."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.actions import Status
 from storage.attendance import OPEN
-from storage.categories import current_categorisations
+from storage.categories import current_category_names
 from storage.coaching import HELD
 from storage.models import (
     AttendanceConcern,
@@ -24,10 +24,11 @@ from storage.models import (
     SchoolAction,
 )
 
+# One count of the home card's, as a query: `read_counts` reads several at once.
+Count = Select[int]
 
-async def overdue_action_count(
-    session: AsyncSession, *, trust_id: int, school_ids: Collection[int] | None, today: date
-) -> int:
+
+def overdue_actions(*, trust_id: int, school_ids: Collection[int] | None, today: date) -> Count:
     """Open actions past their due date at these schools (None: the whole trust)."""
     query = select(func.count(SchoolAction.id)).where(
         SchoolAction.trust_id == trust_id,
@@ -36,32 +37,29 @@ async def overdue_action_count(
     )
     if school_ids is not None:
         query = query.where(SchoolAction.school_id.in_(list(school_ids)))
-    return int(await session.scalar(query) or 0)
+    return query
 
 
-async def open_concern_count(
-    session: AsyncSession, *, trust_id: int, school_ids: Collection[int] | None
-) -> int:
+def open_concerns(*, trust_id: int, school_ids: Collection[int] | None) -> Count:
     """Open attendance concerns at these schools (None: the whole trust)."""
     query = select(func.count(AttendanceConcern.id)).where(
         AttendanceConcern.trust_id == trust_id, AttendanceConcern.status == OPEN
     )
     if school_ids is not None:
         query = query.where(AttendanceConcern.school_id.in_(list(school_ids)))
-    return int(await session.scalar(query) or 0)
+    return query
 
 
-async def teachers_due_a_session(
-    session: AsyncSession,
+def teachers_due_a_session(
     *,
     trust_id: int,
     school_ids: Collection[int] | None,
     today: date,
     days: int,
     exclude_person_id: int | None = None,
-) -> int:
+) -> Count:
     """Teachers at these schools (None: the whole trust) with no session held, by
-    anyone, in the last `days` days: who is due one. One statement."""
+    anyone, in the last `days` days: who is due one."""
     coached = select(CoachingSession.coachee_id).where(
         CoachingSession.trust_id == trust_id,
         CoachingSession.status == HELD,
@@ -80,7 +78,17 @@ async def teachers_due_a_session(
         query = query.where(School.id.in_(list(school_ids)))
     if exclude_person_id is not None:
         query = query.where(PersonRole.person_id != exclude_person_id)
-    return int(await session.scalar(query) or 0)
+    return query
+
+
+async def read_counts(session: AsyncSession, wanted: Mapping[str, Count]) -> dict[str, int]:
+    """Several of the counts above, by name, in one statement (each a scalar subquery
+    of one SELECT): a home card's rows cost one statement, not one each."""
+    if not wanted:
+        return {}
+    columns = [query.scalar_subquery().label(name) for name, query in wanted.items()]
+    row = (await session.execute(select(*columns))).one()
+    return {name: int(value or 0) for name, value in zip(wanted, row, strict=True)}
 
 
 @dataclass(frozen=True)
@@ -98,49 +106,59 @@ class SchoolLine:
 async def school_lines(
     session: AsyncSession, *, trust_id: int, school_ids: Collection[int] | None, today: date
 ) -> list[SchoolLine]:
-    """These schools (None: the trust's), by name, with their category and counts: four
-    statements whatever the number of schools."""
-    schools_query = select(School.id, School.name).where(School.trust_id == trust_id)
-    actions_query = (
+    """These schools (None: the trust's), by name, with their category and counts: one
+    statement whatever the number of schools (the counts grouped, joined to each school)."""
+    in_scope = [School.trust_id == trust_id]
+    if school_ids is not None:
+        in_scope.append(School.id.in_(list(school_ids)))
+    actions = (
         select(
-            SchoolAction.school_id,
-            func.count(SchoolAction.id),
-            func.count(SchoolAction.id).filter(SchoolAction.due_on < today),
+            SchoolAction.school_id.label("school_id"),
+            func.count(SchoolAction.id).label("open"),
+            func.count(SchoolAction.id).filter(SchoolAction.due_on < today).label("overdue"),
         )
         .where(SchoolAction.trust_id == trust_id, SchoolAction.status == Status.open.value)
         .group_by(SchoolAction.school_id)
+        .subquery("actions")
     )
-    concerns_query = (
-        select(AttendanceConcern.school_id, func.count(AttendanceConcern.id))
+    concerns = (
+        select(
+            AttendanceConcern.school_id.label("school_id"),
+            func.count(AttendanceConcern.id).label("open"),
+        )
         .where(and_(AttendanceConcern.trust_id == trust_id, AttendanceConcern.status == OPEN))
         .group_by(AttendanceConcern.school_id)
+        .subquery("concerns")
     )
-    if school_ids is not None:
-        wanted = list(school_ids)
-        schools_query = schools_query.where(School.id.in_(wanted))
-        actions_query = actions_query.where(SchoolAction.school_id.in_(wanted))
-        concerns_query = concerns_query.where(AttendanceConcern.school_id.in_(wanted))
-    schools = list(await session.execute(schools_query.order_by(School.name, School.id)))
-    if not schools:
-        return []
-    actions = {sid: (int(n), int(late)) for sid, n, late in await session.execute(actions_query)}
-    concerns = {sid: int(n) for sid, n in await session.execute(concerns_query)}
-    categories = await current_categorisations(session, trust_id=trust_id)
-    lines: list[SchoolLine] = []
-    for school_id, name in schools:
-        decision = categories.get(school_id)
-        open_actions, overdue = actions.get(school_id, (0, 0))
-        lines.append(
-            SchoolLine(
-                school_id=school_id,
-                name=name,
-                category=decision.category_name if decision else None,
-                overdue_actions=overdue,
-                open_actions=open_actions,
-                open_concerns=concerns.get(school_id, 0),
-            )
+    category = current_category_names(trust_id)
+    query = (
+        select(
+            School.id,
+            School.name,
+            category.c.category_name,
+            func.coalesce(actions.c.overdue, 0),
+            func.coalesce(actions.c.open, 0),
+            func.coalesce(concerns.c.open, 0),
         )
-    return lines
+        .outerjoin(actions, actions.c.school_id == School.id)
+        .outerjoin(concerns, concerns.c.school_id == School.id)
+        .outerjoin(category, category.c.school_id == School.id)
+        .where(*in_scope)
+        .order_by(School.name, School.id)
+    )
+    return [
+        SchoolLine(
+            school_id=school_id,
+            name=name,
+            category=category_name,
+            overdue_actions=int(overdue),
+            open_actions=int(open_actions),
+            open_concerns=int(open_concerns),
+        )
+        for school_id, name, category_name, overdue, open_actions, open_concerns in (
+            await session.execute(query)
+        )
+    ]
 
 
 async def last_coached_on(session: AsyncSession, *, trust_id: int, person_id: int) -> date | None:

@@ -233,34 +233,6 @@ async def record_qa_summary(
     raise RuntimeError("could not store the QA summary: too many concurrent versions")
 
 
-async def compliance(
-    session: AsyncSession,
-    *,
-    trust_id: int,
-    term: Term,
-    school_ids: Collection[int] | None = None,
-) -> list[SchoolCompliance]:
-    """Submitted against expected per school, for the whole trust or some schools,
-    in three queries whatever the number of schools."""
-    query = select(School.id, School.name).where(School.trust_id == trust_id)
-    if school_ids is not None:
-        query = query.where(School.id.in_(list(school_ids)))
-    schools = {
-        school_id: SchoolCompliance(school_id, name)
-        # By name, then id: two schools of one name keep their order from page to page.
-        for school_id, name in await session.execute(query.order_by(School.name, School.id))
-    }
-    for lead in await led_subjects(session, trust_id=trust_id, school_ids=school_ids):
-        names = schools[lead.school_id].expected.setdefault(lead.subject, [])
-        if lead.name not in names:
-            names.append(lead.name)
-    summaries = await latest_summaries(session, trust_id=trust_id, term=term, school_ids=school_ids)
-    for (school_id, subject), line in summaries.items():
-        if school_id in schools:
-            schools[school_id].submitted[subject] = line
-    return list(schools.values())
-
-
 async def claim_qa_reminders(
     session: AsyncSession, *, trust_id: int, term: Term, now: datetime
 ) -> list[ReminderDue]:

@@ -43,6 +43,6 @@ def register(registry: Registry) -> None:
         roles=COVERAGE_READERS,
     )(coverage)
     registry.verb(CoachingVerb.school, private=True, roles=LOGGERS)(open_form)
-    registry.verb(CoachingVerb.save, private=True, roles=LOGGERS)(save)
+    registry.verb(CoachingVerb.save, private=True, roles=LOGGERS, writes=True)(save)
     registry.verb(CoachingVerb.edit, private=True, roles=LOGGERS)(edit)
     registry.verb(CoachingVerb.view, private=True, roles=STAFF_ROLES)(view)

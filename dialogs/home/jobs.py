@@ -15,15 +15,17 @@ from storage.coaching.coachees import coachees_due, coaching_settings_of
 from storage.directory import Actor
 from storage.engine import AsyncSession
 from storage.home import (
+    Count,
     SchoolLine,
     last_coached_on,
-    open_concern_count,
-    overdue_action_count,
+    open_concerns,
+    overdue_actions,
+    read_counts,
     school_lines,
     teachers_due_a_session,
 )
 from storage.models import STAFF_ROLES, Role
-from storage.qa import compliance
+from storage.qa_compliance import compliance
 from storage.standards import DueThisTerm, reviews_due
 from storage.terms import qa_period
 
@@ -105,6 +107,30 @@ class _Counts:
         self.turn = turn
         self.actor = turn.actor
         self._lines: list[SchoolLine] | None = None
+        self._counted: dict[str, int] = {}
+
+    def _count(self, key: str) -> Count | None:
+        """The one count a row shows, for the rows that show one."""
+        actor, today = self.actor, self.turn.today
+        if key == "actions":
+            return overdue_actions(trust_id=actor.trust_id, school_ids=self.reach(), today=today)
+        if key == "attendance_concerns":
+            return open_concerns(trust_id=actor.trust_id, school_ids=self.reach(STAFF_ROLES))
+        if key in ("coaching_coverage", "log_coaching"):
+            roles = COACHING_LOGGERS if key == "log_coaching" else None
+            return teachers_due_a_session(
+                trust_id=actor.trust_id,
+                school_ids=self.reach(roles),
+                today=today,
+                days=coaching_settings_of(actor).interval_days,
+                exclude_person_id=actor.person_id,
+            )
+        return None
+
+    async def read_counts(self, keys: Collection[str]) -> None:
+        """The rows' counts, all in one statement (not one each)."""
+        wanted = {key: count for key in keys if (count := self._count(key)) is not None}
+        self._counted = await read_counts(self.session, wanted)
 
     async def lines(self) -> list[SchoolLine]:
         if self._lines is None:
@@ -123,27 +149,14 @@ class _Counts:
         actor, session, today = self.actor, self.session, self.turn.today
         trust_id = actor.trust_id
         if key == "actions":
-            n = await overdue_action_count(
-                session, trust_id=trust_id, school_ids=self.reach(), today=today
-            )
+            n = self._counted[key]
             where = " across the trust" if actor.trust_wide else ""
             return (f"{plural(n, 'action')} overdue{where}" if n else "No actions overdue"), n > 0
-        if key in ("attendance_concerns",):
-            n = await open_concern_count(
-                session, trust_id=trust_id, school_ids=self.reach(STAFF_ROLES)
-            )
+        if key == "attendance_concerns":
+            n = self._counted[key]
             return (plural(n, "open concern") if n else "No open concerns"), n > 0
         if key in ("coaching_coverage", "log_coaching"):
-            roles = COACHING_LOGGERS if key == "log_coaching" else None
-            settings = coaching_settings_of(self.actor)
-            n = await teachers_due_a_session(
-                session,
-                trust_id=trust_id,
-                school_ids=self.reach(roles),
-                today=today,
-                days=settings.interval_days,
-                exclude_person_id=actor.person_id,
-            )
+            n = self._counted[key]
             text = (
                 f"{plural(n, 'teacher')} due a session" if n else "Every teacher coached recently"
             )
@@ -233,12 +246,14 @@ async def jobs_for(turn: Turn, keys: list[str], *, counts: bool) -> list[Job]:
     assert registry is not None
     titles = _titles(turn.actor)
     jobs: list[Job] = []
+    keys = [key for key in keys if registry.get_command(key) is not None]
     async with turn.sessions() as session:
         reader = _Counts(session, turn)
+        if counts:
+            await reader.read_counts(keys)
         for key in keys:
             command = registry.get_command(key)
-            if command is None:
-                continue
+            assert command is not None
             found = await reader.status(key) if counts else None
             status, attention = found if found else (command.summary, False)
             jobs.append(Job(key, titles.get(key, command.title), status, attention))

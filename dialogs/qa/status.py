@@ -22,7 +22,8 @@ from dialogs.turn import Reply, Turn
 from dialogs.words import counted, of_total
 from storage.academic_calendar import QaClosed, QaOpen, Term
 from storage.engine import AsyncSession
-from storage.qa import JUDGEMENTS, SchoolCompliance, compliance, latest_summaries
+from storage.qa import JUDGEMENTS, SchoolCompliance, latest_summaries
+from storage.qa_compliance import compliance
 from storage.schools import SchoolFound, SchoolNotFound, find_school, school_in_trust
 
 # Schools on one card of a many-school view. A line is at most about 650 bytes of

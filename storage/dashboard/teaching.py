@@ -24,7 +24,7 @@ from storage.dashboard.model import (
 )
 from storage.dashboard.scope import of_schools
 from storage.models import CoachingSession, PersonRole, Role
-from storage.qa import compliance
+from storage.qa_compliance import compliance
 
 # Coverage is "coached in the last six weeks", as storage/coaching/coverage.py counts it.
 COVERAGE_WINDOW = timedelta(days=42)
