@@ -47,6 +47,7 @@ pytestmark = pytest.mark.storage
 
 NOW = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
 GOVERNOR = "aaaaaaaa-0000-4000-8000-000000000011"
+ADMIN = "aaaaaaaa-0000-4000-8000-000000000012"
 OTHER_TENANT = "bbbbbbbb-0000-4000-8000-000000000000"
 
 
@@ -427,3 +428,26 @@ async def test_trust_leads_download_the_trusts_workbook_and_others_cannot(
         assert {"Oakfield Primary", "St Mary's C of E"} <= cells
         exports = [e for e in await served.audit() if e.action == "export"]
         assert [(e.person_id, e.outcome) for e in exports] == [(served.people[TRUST_LEAD], "ok")]
+
+
+async def test_an_admin_neither_sees_nor_takes_the_download(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    """Admins load data; the trust's download is for trust leads, and a refused one is
+    on the audit trail."""
+    seeded = await _trust(sessions)
+    async with sessions.begin() as session:
+        seeded.person_ids[ADMIN] = await add_person(
+            session, seeded.trust_id, ADMIN, "Ada Admin", ["admin"]
+        )
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        link = _link(served, ADMIN)
+        status, html, _ = await _get(served, "/dashboard", link=link)
+        assert status == 200 and "Download for Power BI" not in html
+        status, html, headers = await _get(served, "/dashboard/export.xlsx", link=link)
+        assert status == 403 and "for trust leads" in html
+        assert headers["Cache-Control"] == "no-store"
+        refused = [e for e in await served.audit() if "export" in e.action]
+        assert [(e.action, e.outcome, e.person_id) for e in refused] == [
+            ("dashboard.export", "refused", served.people[ADMIN])
+        ]

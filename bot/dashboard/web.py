@@ -39,6 +39,7 @@ from storage.dashboard import Dashboard, OutOfScope, dashboard_data, dashboard_s
 from storage.directory import Actor, actor_by_person
 from storage.engine import Sessions
 from storage.export import WORKBOOK_NAME, export_workbook, record_export
+from storage.models import Role
 
 log = logging.getLogger("waypoint.dashboard")
 
@@ -185,10 +186,18 @@ def add_dashboard_routes(app: web.Application, config: DashboardConfig) -> None:
         """The trust's star schema as one XLSX (docs/EXPORT.md), for trust leads."""
         try:
             actor = await _person(config, _asked(request, config))
-            if not actor.trust_wide:
-                raise FOR_TRUST_LEADS
         except Refused as refused:
             return _refusal_page(refused)
+        if not _downloads(actor):
+            async with config.sessions.begin() as session:
+                await record_event(
+                    session,
+                    trust_id=actor.trust_id,
+                    person_id=actor.person_id,
+                    action="dashboard.export",
+                    outcome="refused",
+                )
+            return _refusal_page(FOR_TRUST_LEADS)
         async with config.sessions.begin() as session:
             body = await export_workbook(session, trust_id=actor.trust_id)
             await record_export(session, trust_id=actor.trust_id, person_id=actor.person_id)
@@ -204,6 +213,12 @@ def add_dashboard_routes(app: web.Application, config: DashboardConfig) -> None:
     app.router.add_get("/dashboard/data.json", data)
     app.router.add_get("/dashboard/static/{name}", static)
     app.router.add_get("/dashboard/export.xlsx", workbook)
+
+
+def _downloads(actor: Actor) -> bool:
+    """The trust's whole data is for trust leads (issue 17): an admin, who loads data,
+    does not take it away."""
+    return Role.trust_lead in actor.trust_roles
 
 
 def _iso(value: object) -> str:
@@ -317,7 +332,7 @@ def _render_page(dashboard: Dashboard, asked: Asked, actor: Actor) -> str:
         trust_view=_address(asked, school=None),
         export_url=(
             "/dashboard/export.xlsx?" + urlencode({"link": asked.token})
-            if actor.trust_wide
+            if _downloads(actor)
             else None
         ),
     )
