@@ -451,3 +451,19 @@ async def test_an_admin_neither_sees_nor_takes_the_download(
         assert [(e.action, e.outcome, e.person_id) for e in refused] == [
             ("dashboard.export", "refused", served.people[ADMIN])
         ]
+
+
+async def test_a_school_that_is_not_a_plain_number_is_refused_not_an_error(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded = await _trust(sessions)
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        link = _link(served, TRUST_LEAD)
+        # "²".isdigit() is true, and int() refuses it; 19 digits pass no 64-bit id.
+        for school in ("²", "١", "1e3", "-1", "9" * 19):
+            for path in ("/dashboard", "/dashboard/data.json"):
+                status, body, headers = await _get(served, path, link=link, school=school)
+                assert status == 403, (path, school)
+                assert "Not one of your schools" in body
+                assert headers["Cache-Control"] == "no-store"
+                assert "frame-ancestors" in headers["Content-Security-Policy"]

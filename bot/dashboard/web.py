@@ -78,6 +78,8 @@ PLOTLY_INLINE_STYLE_IDS = tuple(
 # `theme=` as a person types it, or as Teams names its themes (the tab passes them).
 THEMES = {"light": "light", "dark": "dark", "default": "light", "contrast": "dark"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A school's id as an address names it: ASCII digits, within a 64-bit integer.
+SCHOOL_ID = re.compile(r"[0-9]{1,18}")
 # Longest hub or phase filter read from an address.
 FILTER_LIMIT = 100
 
@@ -252,7 +254,8 @@ def _asked(request: web.Request, config: DashboardConfig) -> Asked:
     except BadLink:
         raise NO_LINK from None
     school = request.query.get("school", "").strip()
-    if school and not school.isdigit():
+    # ASCII digits only: str.isdigit() passes "²", which int() refuses.
+    if school and not SCHOOL_ID.fullmatch(school):
         raise OUT_OF_SCOPE
     theme = request.query.get("theme")
     return Asked(
