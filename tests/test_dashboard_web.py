@@ -195,8 +195,8 @@ async def test_a_head_sees_their_school_and_is_refused_another(
         views = [e for e in await served.audit() if e.action.startswith("dashboard.")]
         assert [(e.action, e.outcome, e.school_id) for e in views] == [
             ("dashboard.view", "ok", None),
-            ("dashboard.view", "refused", None),
-            ("dashboard.data", "refused", None),
+            ("dashboard.view", "refused", st_marys),
+            ("dashboard.data", "refused", st_marys),
             ("dashboard.view", "ok", oakfield),
         ]
         assert {e.person_id for e in views} == {served.people[HEAD]}
@@ -467,3 +467,17 @@ async def test_a_school_that_is_not_a_plain_number_is_refused_not_an_error(
                 assert "Not one of your schools" in body
                 assert headers["Cache-Control"] == "no-store"
                 assert "frame-ancestors" in headers["Content-Security-Policy"]
+
+
+async def test_a_probe_for_another_trusts_school_names_no_school_on_the_trail(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded = await _trust(sessions)
+    other = await seed_trust(sessions, tenant=OTHER_TENANT, name="Other Trust")
+    foreign = other.school_ids["100001"]
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        link = _link(served, HEAD)
+        for school in (foreign, 999999):
+            assert (await _get(served, "/dashboard", link=link, school=school))[0] == 403
+        views = [e for e in await served.audit() if e.action.startswith("dashboard.")]
+        assert [(e.outcome, e.school_id) for e in views] == [("refused", None), ("refused", None)]

@@ -40,6 +40,7 @@ from storage.directory import Actor, actor_by_person
 from storage.engine import Sessions
 from storage.export import WORKBOOK_NAME, export_workbook, record_export
 from storage.models import Role
+from storage.schools import school_in_trust
 
 log = logging.getLogger("waypoint.dashboard")
 
@@ -292,15 +293,24 @@ async def _dashboard(
             dashboard = await dashboard_data(session, scope=scope, today=today)
         except OutOfScope:
             outcome = "refused"
+            # The trail shows which school was probed, if it is one of this trust's
+            # (no other trust's school is named, nor an id that is no school).
+            probed = (
+                await school_in_trust(session, trust_id=actor.trust_id, school_id=asked.school_id)
+                if asked.school_id is not None
+                else None
+            )
+            school_id = probed.id if probed is not None else None
         else:
             outcome = "ok"
+            school_id = asked.school_id
         await record_event(
             session,
             trust_id=actor.trust_id,
             person_id=actor.person_id,
             action=action,
             outcome=outcome,
-            school_id=asked.school_id if outcome == "ok" else None,
+            school_id=school_id,
         )
     if outcome != "ok":
         log.info("dashboard: a school outside the person's reach was asked for")
