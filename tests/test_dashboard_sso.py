@@ -215,6 +215,8 @@ async def test_tokens_waypoint_must_not_accept_are_401(
         "a key id Entra does not publish": sso_token(other_key, kid="key-2"),
         "no object id": sso_token(signing_key, oid=None),
         "no expiry": sso_token(signing_key, exp=None),
+        "app-only (no scp)": sso_token(signing_key, scp=None, roles=["Dashboard.Read"]),
+        "another scope": sso_token(signing_key, scp="User.Read"),
         "HS256 with a shared secret": jwt.encode(
             {"aud": APP_ID, "tid": TENANT, "oid": HEAD}, "x" * 32, headers={"kid": "key-1"}
         ),
