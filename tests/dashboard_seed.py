@@ -194,8 +194,8 @@ async def seed_dashboard_trust(sessions: Sessions) -> Trust3:
             )
 
         # Visits and actions. Oakfield: steps A, B, C due 1 November at the first
-        # visit; C marked done; B rated amber in the first minutes of October; A rated red at the second
-        # visit, which sets step D. St Mary's: step E, rated green in December.
+        # visit; C marked done; B rated amber in the first minutes of October; A rated
+        # red at the second visit, which sets step D. St Mary's: step E, rated green in December.
         first = await _visit(
             session,
             trust_id,

@@ -22,6 +22,7 @@ from storage.dashboard import (
 )
 from storage.directory import actor_for, trust_by_id
 from storage.engine import Sessions
+from storage.models import PersonRole
 from tests.dashboard_seed import (
     ADVISER,
     GOVERNOR,
@@ -140,6 +141,36 @@ async def test_a_trust_attendance_lead_follows_every_schools_concerns_and_nothin
     assert dashboard.attendance.by_school  # the seeded concerns are counted
     assert (dashboard.categories, dashboard.coaching, dashboard.qa) == (None, None, None)
     assert (dashboard.actions, dashboard.visits) == (None, None)
+
+
+async def test_a_teacher_reads_only_the_panels_chat_gives_a_teacher(
+    sessions: Sessions, trust: Trust3
+) -> None:
+    """As in chat: a teacher reads categories and counts of concerns, not coaching
+    coverage, QA status, actions or notes of visit."""
+    dashboard = await dashboard_for(sessions, trust, TEACHER)
+    assert _names(dashboard) == ["Oakfield Primary"]
+    assert dashboard.categories is not None and dashboard.attendance is not None
+    assert (dashboard.coaching, dashboard.qa) == (None, None)
+    assert (dashboard.actions, dashboard.visits) == (None, None)
+
+
+async def test_a_trust_attendance_lead_who_governs_a_school_gets_no_coaching_or_qa_there(
+    sessions: Sessions, trust: Trust3
+) -> None:
+    """Their trust role opens the attendance panel and nothing else; at the school they
+    govern, a governor's panels. Coaching and QA stay closed."""
+    async with sessions.begin() as session:
+        person = await add_person(
+            session, trust.seeded.trust_id, NO_SCHOOL, "Gil Lead", ["attendance_lead"]
+        )
+        session.add(PersonRole(person_id=person, role="governor", school_id=trust.oakfield))
+    dashboard = await dashboard_for(sessions, trust, NO_SCHOOL)
+    assert _names(dashboard) == ["Oakfield Primary"]
+    assert dashboard.attendance is not None and dashboard.attendance.by_school
+    assert dashboard.categories is not None
+    assert dashboard.actions is not None and dashboard.visits is not None
+    assert (dashboard.coaching, dashboard.qa) == (None, None)
 
 
 async def test_no_pupil_reference_note_or_action_step_reaches_the_data(

@@ -7,6 +7,7 @@ its keys.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import shutil
 import threading
@@ -26,6 +27,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.dashboard import sso_keys
 from bot.dashboard.links import verify_dashboard_link
 from bot.dashboard.tab import TEAMS_JS
 from bot.dashboard.web import CONTENT_SECURITY_POLICY
@@ -64,9 +66,13 @@ class KeyServer:
     url: str = ""
     fetches: int = 0
     fetch_threads: list[int] = field(default_factory=list)
+    # 200: the keys; anything else: that status and no keys (Entra ID in trouble).
+    status: int = 200
 
     async def handle(self, request: web.Request) -> web.Response:
         self.fetches += 1
+        if self.status != 200:
+            return web.Response(status=self.status, text="unavailable")
         return web.json_response({"keys": self.keys})
 
 
@@ -209,6 +215,8 @@ async def test_tokens_waypoint_must_not_accept_are_401(
         "a key id Entra does not publish": sso_token(other_key, kid="key-2"),
         "no object id": sso_token(signing_key, oid=None),
         "no expiry": sso_token(signing_key, exp=None),
+        "app-only (no scp)": sso_token(signing_key, scp=None, roles=["Dashboard.Read"]),
+        "another scope": sso_token(signing_key, scp="User.Read"),
         "HS256 with a shared secret": jwt.encode(
             {"aud": APP_ID, "tid": TENANT, "oid": HEAD}, "x" * 32, headers={"kid": "key-1"}
         ),
@@ -288,6 +296,42 @@ async def test_when_entras_keys_cannot_be_read_the_tab_says_try_again_later(
         assert answer["message"] == (
             "Waypoint cannot check Teams sign-ins just now. Try again in a few minutes."
         )
+
+
+async def test_after_a_failed_key_read_requests_answer_503_without_asking_again(
+    engine: AsyncEngine, sessions: Sessions, key_server: KeyServer, signing_key: rsa.RSAPrivateKey
+) -> None:
+    """Entra ID answering 500 is asked once, not once per request nor once per request
+    that waited for the failed read."""
+    await seed_trust(sessions)
+    key_server.status = 500
+    async with serve_waypoint(engine, sso_settings(key_server.url)) as (client, _):
+        token = sso_token(signing_key)
+        answers = await asyncio.gather(*(exchange(client, token) for _ in range(3)))
+        assert [status for status, _answer in answers] == [503, 503, 503]
+        for _ in range(3):
+            assert (await exchange(client, token))[0] == 503
+        assert key_server.fetches == 1
+
+
+async def test_the_keys_are_read_again_once_the_failure_cooldown_has_passed(
+    key_server: KeyServer,
+) -> None:
+    clock = [1000.0]
+    keys = sso_keys.SigningKeys(key_server.url, failure_cooldown=30.0, clock=lambda: clock[0])
+    key_server.status = 500
+    for _ in range(2):
+        with pytest.raises(sso_keys.KeysUnavailable):
+            await keys.key_for("key-1")
+    assert key_server.fetches == 1
+    key_server.status = 200
+    clock[0] += 29.0
+    with pytest.raises(sso_keys.KeysUnavailable):
+        await keys.key_for("key-1")
+    assert key_server.fetches == 1
+    clock[0] += 1.0
+    assert (await keys.key_for("key-1")).key_id == "key-1"
+    assert key_server.fetches == 2
 
 
 async def test_without_a_dashboard_secret_in_production_no_link_is_handed_out(

@@ -47,6 +47,7 @@ pytestmark = pytest.mark.storage
 
 NOW = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
 GOVERNOR = "aaaaaaaa-0000-4000-8000-000000000011"
+ADMIN = "aaaaaaaa-0000-4000-8000-000000000012"
 OTHER_TENANT = "bbbbbbbb-0000-4000-8000-000000000000"
 
 
@@ -194,8 +195,8 @@ async def test_a_head_sees_their_school_and_is_refused_another(
         views = [e for e in await served.audit() if e.action.startswith("dashboard.")]
         assert [(e.action, e.outcome, e.school_id) for e in views] == [
             ("dashboard.view", "ok", None),
-            ("dashboard.view", "refused", None),
-            ("dashboard.data", "refused", None),
+            ("dashboard.view", "refused", st_marys),
+            ("dashboard.data", "refused", st_marys),
             ("dashboard.view", "ok", oakfield),
         ]
         assert {e.person_id for e in views} == {served.people[HEAD]}
@@ -427,3 +428,56 @@ async def test_trust_leads_download_the_trusts_workbook_and_others_cannot(
         assert {"Oakfield Primary", "St Mary's C of E"} <= cells
         exports = [e for e in await served.audit() if e.action == "export"]
         assert [(e.person_id, e.outcome) for e in exports] == [(served.people[TRUST_LEAD], "ok")]
+
+
+async def test_an_admin_neither_sees_nor_takes_the_download(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    """Admins load data; the trust's download is for trust leads, and a refused one is
+    on the audit trail."""
+    seeded = await _trust(sessions)
+    async with sessions.begin() as session:
+        seeded.person_ids[ADMIN] = await add_person(
+            session, seeded.trust_id, ADMIN, "Ada Admin", ["admin"]
+        )
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        link = _link(served, ADMIN)
+        status, html, _ = await _get(served, "/dashboard", link=link)
+        assert status == 200 and "Download for Power BI" not in html
+        status, html, headers = await _get(served, "/dashboard/export.xlsx", link=link)
+        assert status == 403 and "for trust leads" in html
+        assert headers["Cache-Control"] == "no-store"
+        refused = [e for e in await served.audit() if "export" in e.action]
+        assert [(e.action, e.outcome, e.person_id) for e in refused] == [
+            ("dashboard.export", "refused", served.people[ADMIN])
+        ]
+
+
+async def test_a_school_that_is_not_a_plain_number_is_refused_not_an_error(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded = await _trust(sessions)
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        link = _link(served, TRUST_LEAD)
+        # "²".isdigit() is true, and int() refuses it; 19 digits pass no 64-bit id.
+        for school in ("²", "١", "1e3", "-1", "9" * 19):
+            for path in ("/dashboard", "/dashboard/data.json"):
+                status, body, headers = await _get(served, path, link=link, school=school)
+                assert status == 403, (path, school)
+                assert "Not one of your schools" in body
+                assert headers["Cache-Control"] == "no-store"
+                assert "frame-ancestors" in headers["Content-Security-Policy"]
+
+
+async def test_a_probe_for_another_trusts_school_names_no_school_on_the_trail(
+    engine: AsyncEngine, sessions: Sessions
+) -> None:
+    seeded = await _trust(sessions)
+    other = await seed_trust(sessions, tenant=OTHER_TENANT, name="Other Trust")
+    foreign = other.school_ids["100001"]
+    async with serve(engine, sessions, seeded, now=NOW) as served:
+        link = _link(served, HEAD)
+        for school in (foreign, 999999):
+            assert (await _get(served, "/dashboard", link=link, school=school))[0] == 403
+        views = [e for e in await served.audit() if e.action.startswith("dashboard.")]
+        assert [(e.outcome, e.school_id) for e in views] == [("refused", None), ("refused", None)]

@@ -325,3 +325,43 @@ async def test_the_workbook_takes_as_many_statements_for_one_school_as_for_six(
     assert sizes[demo.name] == sizes["Small Trust"] <= len(TABLES) + 4
     async with sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Trust)) == 2
+
+
+EVIL_SCHOOL = '=HYPERLINK("https://evil.example","Oak")'
+EVIL_PERSON = "@SUM(1+1)"
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_both_files(
+    store_env: str, tmp_path: Path
+) -> None:
+    async def work(sessions: Sessions) -> None:
+        async with sessions.begin() as session:
+            await load_demo(session)
+            school = await _first_id(session, School.id)
+            await session.execute(
+                update(School).where(School.id == school).values(name=EVIL_SCHOOL)
+            )
+            person = await _first_id(session, Person.id)
+            await session.execute(
+                update(Person).where(Person.id == person).values(display_name=EVIL_PERSON)
+            )
+
+    in_store(store_env, work)
+    assert _export(tmp_path / "csv") == 0
+    assert _export(tmp_path / "xlsx", "--format", "xlsx") == 0
+
+    # CSV: Excel evaluates a field starting with =, +, -, @: a quote keeps it text.
+    schools = [row[2] for row in _read_csv(tmp_path / "csv" / "dim_schools.csv")]
+    assert "'" + EVIL_SCHOOL in schools and EVIL_SCHOOL not in schools
+    people = [row[1] for row in _read_csv(tmp_path / "csv" / "dim_people.csv")]
+    assert "'" + EVIL_PERSON in people
+
+    # XLSX: a text cell holding exactly the name, and no formula anywhere.
+    path = tmp_path / "xlsx" / "waypoint.xlsx"
+    workbook = openpyxl.load_workbook(path)
+    cells = [cell for row in workbook["dim_schools"].iter_rows() for cell in row]
+    evil = [cell for cell in cells if cell.value == EVIL_SCHOOL]
+    assert len(evil) == 1 and evil[0].data_type == "s"
+    with zipfile.ZipFile(path) as archive:
+        sheets = [archive.read(n).decode() for n in archive.namelist() if "worksheets/" in n]
+    assert sheets and not any("<f>" in sheet or "<f " in sheet for sheet in sheets)

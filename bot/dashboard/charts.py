@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
+from html import escape
 
 import plotly.graph_objects as go
 
@@ -50,7 +51,7 @@ def categories_now(panel: CategoryPanel) -> go.Figure:
     return go.Figure(
         go.Bar(
             x=[counts[name] for name in names],
-            y=names,
+            y=[_label(name) for name in names],
             orientation="h",
             marker_color=[colours.get(name, NEUTRAL) for name in names],
             hovertemplate="%{y}: %{x} schools<extra></extra>",
@@ -78,12 +79,12 @@ def category_moves(panel: CategoryPanel, names: dict[int, str]) -> go.Figure:
             continue
         figure.add_trace(
             go.Scatter(
-                name=category,
+                name=_label(category),
                 x=[m.on.isoformat() for m in moves],
-                y=[names.get(m.school_id, "?") for m in moves],
+                y=[_label(names.get(m.school_id, "?")) for m in moves],
                 mode="markers",
                 marker={"color": colours[category], "size": 12, "symbol": "diamond"},
-                hovertemplate="%{y}: " + category + " from %{x}<extra></extra>",
+                hovertemplate="%{y}: " + _label(category) + " from %{x}<extra></extra>",
             )
         )
     return figure
@@ -91,7 +92,7 @@ def category_moves(panel: CategoryPanel, names: dict[int, str]) -> go.Figure:
 
 def coaching_by_school(panel: CoachingPanel, names: dict[int, str]) -> go.Figure:
     rows = panel.by_school
-    schools = [names.get(row.school_id, "?") for row in rows]
+    schools = [_label(names.get(row.school_id, "?")) for row in rows]
     return go.Figure(
         go.Bar(
             name="Coached in 6 weeks (%)",
@@ -137,7 +138,7 @@ def coaching_trend(panel: CoachingPanel) -> go.Figure:
 
 def qa_submitted(panel: QAPanel, names: dict[int, str]) -> go.Figure:
     rows = panel.by_school
-    schools = [names.get(row.school_id, "?") for row in rows]
+    schools = [_label(names.get(row.school_id, "?")) for row in rows]
     return go.Figure(
         [
             go.Bar(
@@ -188,8 +189,8 @@ def qa_grid(panel: QAPanel, schools: Sequence[SchoolRef]) -> go.Figure:
     return go.Figure(
         go.Heatmap(
             z=z,
-            x=[school.name for school in schools],
-            y=list(panel.subjects),
+            x=[_label(school.name) for school in schools],
+            y=[_label(subject) for subject in panel.subjects],
             text=text,
             texttemplate="%{text}",
             zmin=0,
@@ -210,7 +211,7 @@ def qa_grid(panel: QAPanel, schools: Sequence[SchoolRef]) -> go.Figure:
 
 def actions_by_school(panel: ActionPanel, names: dict[int, str]) -> go.Figure:
     rows = panel.by_school
-    schools = [names.get(row.school_id, "?") for row in rows]
+    schools = [_label(names.get(row.school_id, "?")) for row in rows]
     series = (
         ("Open", [r.open for r in rows], SERIES[0]),
         ("Overdue", [r.overdue for r in rows], RAG_COLOURS["red"]),
@@ -257,7 +258,7 @@ def actions_rag(panel: ActionPanel) -> go.Figure:
 
 def attendance_by_school(panel: AttendancePanel, schools: Sequence[SchoolRef]) -> go.Figure:
     counts = {(c.school_id, c.stage): c.count for c in panel.by_school}
-    names = [school.name for school in schools]
+    names = [_label(school.name) for school in schools]
     return go.Figure(
         [
             go.Bar(
@@ -299,7 +300,7 @@ def severe_by_week(panel: AttendancePanel) -> go.Figure:
 
 def visits_by_school(panel: VisitPanel, names: dict[int, str]) -> go.Figure:
     rows = panel.by_school
-    schools = [names.get(row.school_id, "?") for row in rows]
+    schools = [_label(names.get(row.school_id, "?")) for row in rows]
     return go.Figure(
         [
             go.Bar(
@@ -324,6 +325,13 @@ def visits_by_school(panel: VisitPanel, names: dict[int, str]) -> go.Figure:
             xaxis=count_axis([max(r.done, r.entitled) for r in rows]),
         ),
     )
+
+
+def _label(text: str) -> str:
+    """plotly.js reads axis labels, legends and hover text as its own small HTML
+    (`<a href>`, `<b>`, entities): a school, category or subject is shown as typed,
+    never as markup."""
+    return escape(text, quote=False)
 
 
 def _day(day: date) -> str:

@@ -29,6 +29,7 @@ log = logging.getLogger("waypoint.dashboard.sso")
 # Clocks drift: a token a few seconds from its edges is still taken.
 LEEWAY_SECONDS = 60
 MAX_TOKEN_LENGTH = 16 * 1024
+DELEGATED_SCOPE = "access_as_user"
 _REQUIRED = ["exp", "nbf", "iat", "iss", "aud", "tid", "oid"]
 
 __all__ = ["KeysUnavailable", "NotKnown", "SsoRefused", "SsoUser", "person_for", "sso_user"]
@@ -110,6 +111,11 @@ async def sso_user(token: str, *, keys: SigningKeys, audiences: Collection[str])
     # Anyone can own a tenant: a token issued by one tenant must not speak for another.
     if claims["iss"] not in issuers_for(tenant_id):
         raise SsoRefused("issuer is not the token's own tenant")
+    # A token Teams gets for a signed-in person carries the scope the app exposes
+    # (README: access_as_user); an app-only token has none and speaks for no one.
+    scopes = claims.get("scp", "")
+    if not isinstance(scopes, str) or DELEGATED_SCOPE not in scopes.split():
+        raise SsoRefused(f"no delegated {DELEGATED_SCOPE} scope")
     return SsoUser(tenant_id=tenant_id, object_id=object_id)
 
 

@@ -39,6 +39,8 @@ from storage.dashboard import Dashboard, OutOfScope, dashboard_data, dashboard_s
 from storage.directory import Actor, actor_by_person
 from storage.engine import Sessions
 from storage.export import WORKBOOK_NAME, export_workbook, record_export
+from storage.models import Role
+from storage.schools import school_in_trust
 
 log = logging.getLogger("waypoint.dashboard")
 
@@ -77,6 +79,8 @@ PLOTLY_INLINE_STYLE_IDS = tuple(
 # `theme=` as a person types it, or as Teams names its themes (the tab passes them).
 THEMES = {"light": "light", "dark": "dark", "default": "light", "contrast": "dark"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# A school's id as an address names it: ASCII digits, within a 64-bit integer.
+SCHOOL_ID = re.compile(r"[0-9]{1,18}")
 # Longest hub or phase filter read from an address.
 FILTER_LIMIT = 100
 
@@ -185,10 +189,18 @@ def add_dashboard_routes(app: web.Application, config: DashboardConfig) -> None:
         """The trust's star schema as one XLSX (docs/EXPORT.md), for trust leads."""
         try:
             actor = await _person(config, _asked(request, config))
-            if not actor.trust_wide:
-                raise FOR_TRUST_LEADS
         except Refused as refused:
             return _refusal_page(refused)
+        if not _downloads(actor):
+            async with config.sessions.begin() as session:
+                await record_event(
+                    session,
+                    trust_id=actor.trust_id,
+                    person_id=actor.person_id,
+                    action="dashboard.export",
+                    outcome="refused",
+                )
+            return _refusal_page(FOR_TRUST_LEADS)
         async with config.sessions.begin() as session:
             body = await export_workbook(session, trust_id=actor.trust_id)
             await record_export(session, trust_id=actor.trust_id, person_id=actor.person_id)
@@ -204,6 +216,12 @@ def add_dashboard_routes(app: web.Application, config: DashboardConfig) -> None:
     app.router.add_get("/dashboard/data.json", data)
     app.router.add_get("/dashboard/static/{name}", static)
     app.router.add_get("/dashboard/export.xlsx", workbook)
+
+
+def _downloads(actor: Actor) -> bool:
+    """The trust's whole data is for trust leads (issue 17): an admin, who loads data,
+    does not take it away."""
+    return Role.trust_lead in actor.trust_roles
 
 
 def _iso(value: object) -> str:
@@ -237,7 +255,8 @@ def _asked(request: web.Request, config: DashboardConfig) -> Asked:
     except BadLink:
         raise NO_LINK from None
     school = request.query.get("school", "").strip()
-    if school and not school.isdigit():
+    # ASCII digits only: str.isdigit() passes "²", which int() refuses.
+    if school and not SCHOOL_ID.fullmatch(school):
         raise OUT_OF_SCOPE
     theme = request.query.get("theme")
     return Asked(
@@ -274,15 +293,24 @@ async def _dashboard(
             dashboard = await dashboard_data(session, scope=scope, today=today)
         except OutOfScope:
             outcome = "refused"
+            # The trail shows which school was probed, if it is one of this trust's
+            # (no other trust's school is named, nor an id that is no school).
+            probed = (
+                await school_in_trust(session, trust_id=actor.trust_id, school_id=asked.school_id)
+                if asked.school_id is not None
+                else None
+            )
+            school_id = probed.id if probed is not None else None
         else:
             outcome = "ok"
+            school_id = asked.school_id
         await record_event(
             session,
             trust_id=actor.trust_id,
             person_id=actor.person_id,
             action=action,
             outcome=outcome,
-            school_id=asked.school_id if outcome == "ok" else None,
+            school_id=school_id,
         )
     if outcome != "ok":
         log.info("dashboard: a school outside the person's reach was asked for")
@@ -317,7 +345,7 @@ def _render_page(dashboard: Dashboard, asked: Asked, actor: Actor) -> str:
         trust_view=_address(asked, school=None),
         export_url=(
             "/dashboard/export.xlsx?" + urlencode({"link": asked.token})
-            if actor.trust_wide
+            if _downloads(actor)
             else None
         ),
     )

@@ -2,11 +2,13 @@
 
 Trust leads and admins reach every school of the trust; everyone else the schools
 where they hold a role (an adviser's, a head's, a governor's, any staff member's).
-A governor reads a school's category, notes of visit and actions, and nothing about
-pupils, coaching or QA (DESIGN): a scope holding a school the person reaches only as
-a governor has no coaching, attendance or QA panel. An attendance lead for the whole
-trust (and no role at a school) follows every school's concerns and nothing else of
-theirs, as in chat: every school, the attendance panel alone.
+Each panel is shown to the roles that read the same numbers in chat (`PANEL_ROLES`,
+kept equal to the commands' roles by tests/test_dashboard_panel_roles.py): a
+teacher reads no coaching coverage, a governor nothing about pupils, coaching or QA.
+A panel shows when the person holds one of its roles at every school of the scope,
+or for the whole trust. An attendance lead for the whole trust (and no role at a
+school) follows every school's concerns and nothing else of theirs, as in chat:
+every school, the attendance panel alone.
 """
 
 from __future__ import annotations
@@ -20,9 +22,22 @@ from storage.dashboard.model import DashboardScope, OutOfScope, Panel, SchoolRef
 from storage.directory import Actor
 from storage.models import STAFF_ROLES, Role
 
-EVERY_PANEL = frozenset(Panel)
-# What a governor may read: nothing about pupils, coaching or QA content.
-GOVERNOR_PANELS = frozenset({Panel.categories, Panel.actions, Panel.visits})
+# Who reads each panel: the roles of the chat command with the same numbers
+# (storage/ may not import dialogs/, so this mirrors them; a test compares).
+PANEL_ROLES: dict[Panel, frozenset[Role]] = {
+    # `category`: anyone of the trust.
+    Panel.categories: frozenset(Role),
+    # `coaching_coverage`: counts for heads, advisers and trust leads.
+    Panel.coaching: frozenset({Role.head, Role.sia, Role.trust_lead}),
+    # `qa_status`: heads, advisers, trust leads and subject leads.
+    Panel.qa: frozenset({Role.head, Role.sia, Role.trust_lead, Role.subject_lead}),
+    # `actions`: those who keep them moving, and governors.
+    Panel.actions: frozenset({Role.head, Role.sia, Role.trust_lead, Role.governor}),
+    # `attendance_concerns`: counts for any staff member.
+    Panel.attendance: STAFF_ROLES,
+    # `visits`: heads, governors, advisers and trust leads.
+    Panel.visits: frozenset({Role.head, Role.governor, Role.sia, Role.trust_lead}),
+}
 TRUST_ATTENDANCE_PANELS = frozenset({Panel.attendance})
 
 
@@ -48,10 +63,12 @@ def dashboard_scope(
         school_ids = actor.school_ids
     if follows_trust_attendance:
         panels = TRUST_ATTENDANCE_PANELS
-    elif _staff_throughout(actor, school_ids):
-        panels = EVERY_PANEL
     else:
-        panels = GOVERNOR_PANELS
+        panels = frozenset(
+            panel
+            for panel, roles in PANEL_ROLES.items()
+            if _reads_throughout(actor, school_ids, roles)
+        )
     return DashboardScope(
         trust_id=actor.trust_id,
         school_ids=school_ids,
@@ -61,12 +78,19 @@ def dashboard_scope(
     )
 
 
-def _staff_throughout(actor: Actor, school_ids: frozenset[int] | None) -> bool:
-    """Whether the person holds a staff role (any but a governor's) at every school of
-    the scope, or for the whole trust."""
-    if actor.trust_wide or school_ids is None:
+def _reads_throughout(
+    actor: Actor, school_ids: frozenset[int] | None, roles: frozenset[Role]
+) -> bool:
+    """Whether the person holds one of `roles` for the whole trust, or at every school
+    of the scope. A role at one school gives nothing at another, and a trust role that
+    is not one of `roles` (a trust-wide attendance lead's) opens no other panel."""
+    if not actor.trust_roles.isdisjoint(roles):
         return True
-    return all(actor.has_role_at(school, STAFF_ROLES) for school in school_ids)
+    if school_ids is None:
+        return False
+    return all(
+        not actor.school_roles.get(school, frozenset()).isdisjoint(roles) for school in school_ids
+    )
 
 
 def reached(schools: Sequence[SchoolRef], scope: DashboardScope) -> list[SchoolRef]:

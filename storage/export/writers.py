@@ -5,6 +5,11 @@ mark is what makes Excel (where a data team often looks first) show "Brontë"
 rather than "BrontÃ«". Dates are ISO 8601 (2026-12-04), true/false are written
 `true`/`false`, and a missing value is an empty field. The
 workbook holds the same rows with real dates, numbers and booleans in its cells.
+
+Text is never a formula (a school named `=HYPERLINK(…)` must not run in Excel): in
+the workbook every such string is a text cell; in the CSV files, which Excel
+evaluates as it opens them, a text starting with = + - @, a tab or a carriage
+return is written after a single quote (docs/EXPORT.md).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.export.activity import ACTIVITY_FACTS
@@ -44,6 +50,10 @@ class Written:
     path: Path | None = None
 
 
+# What makes Excel (or a sheet it feeds) read a cell as a formula (OWASP's list).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def csv_value(value: Value) -> str | int:
     """A cell as the CSV files spell it."""
     if value is None:
@@ -52,6 +62,8 @@ def csv_value(value: Value) -> str | int:
         return "true" if value else "false"
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
     return value
 
 
@@ -103,7 +115,17 @@ async def build_workbook(session: AsyncSession, *, trust_id: int) -> tuple[bytes
 
 def _append(sheet: WriteOnlyWorksheet, batch: list[Row]) -> None:
     for row in batch:
-        sheet.append(list(row))
+        sheet.append([_text_cell(sheet, value) for value in row])
+
+
+def _text_cell(sheet: WriteOnlyWorksheet, value: Value) -> Value | Cell:
+    """openpyxl stores a string starting with = as a formula: such a string is
+    written as a text cell, which shows exactly what was typed."""
+    if not (isinstance(value, str) and value.startswith("=")):
+        return value
+    cell = WriteOnlyCell(sheet, value=value)
+    cell.data_type = "s"
+    return cell
 
 
 async def export_workbook(session: AsyncSession, *, trust_id: int) -> bytes:
