@@ -138,30 +138,10 @@ def coaching_trend(panel: CoachingPanel) -> go.Figure:
 
 def qa_submitted(panel: QAPanel, names: dict[int, str]) -> go.Figure:
     rows = panel.by_school
-    schools = [_label(names.get(row.school_id, "?")) for row in rows]
-    return go.Figure(
-        [
-            go.Bar(
-                name="Submitted",
-                x=[r.submitted for r in rows],
-                y=schools,
-                orientation="h",
-                marker_color=SERIES[0],
-            ),
-            go.Bar(
-                name="Expected",
-                x=[r.expected for r in rows],
-                y=schools,
-                orientation="h",
-                marker_color=NEUTRAL,
-            ),
-        ],
-        layout=layout(
-            height=by_school_height(len(rows)) + 12 * len(rows),
-            barmode="group",
-            yaxis=school_axis(schools),
-            xaxis=count_axis([max(r.submitted, r.expected) for r in rows]),
-        ),
+    return _done_against_due(
+        [names.get(r.school_id, "?") for r in rows],
+        ("Submitted", [r.submitted for r in rows]),
+        ("Expected", [r.expected for r in rows]),
     )
 
 
@@ -300,29 +280,30 @@ def severe_by_week(panel: AttendancePanel) -> go.Figure:
 
 def visits_by_school(panel: VisitPanel, names: dict[int, str]) -> go.Figure:
     rows = panel.by_school
-    schools = [_label(names.get(row.school_id, "?")) for row in rows]
+    return _done_against_due(
+        [names.get(r.school_id, "?") for r in rows],
+        ("Done", [r.done for r in rows]),
+        ("Entitled", [r.entitled for r in rows]),
+    )
+
+
+def _done_against_due(
+    names: list[str], done: tuple[str, list[int]], due: tuple[str, list[int]]
+) -> go.Figure:
+    """Each school's count done (the series colour) beside what is due (neutral grey):
+    QA summaries against those expected, visits against the entitlement."""
+    schools = [_label(name) for name in names]
+    bars = [
+        go.Bar(name=name, x=values, y=schools, orientation="h", marker_color=colour)
+        for (name, values), colour in ((done, SERIES[0]), (due, NEUTRAL))
+    ]
     return go.Figure(
-        [
-            go.Bar(
-                name="Done",
-                x=[r.done for r in rows],
-                y=schools,
-                orientation="h",
-                marker_color=SERIES[0],
-            ),
-            go.Bar(
-                name="Entitled",
-                x=[r.entitled for r in rows],
-                y=schools,
-                orientation="h",
-                marker_color=NEUTRAL,
-            ),
-        ],
+        bars,
         layout=layout(
-            height=by_school_height(len(rows)) + 12 * len(rows),
+            height=by_school_height(len(names)) + 12 * len(names),
             barmode="group",
             yaxis=school_axis(schools),
-            xaxis=count_axis([max(r.done, r.entitled) for r in rows]),
+            xaxis=count_axis([max(a, b) for a, b in zip(done[1], due[1], strict=True)]),
         ),
     )
 
