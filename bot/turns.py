@@ -84,6 +84,7 @@ class WaypointBot:
             context.turn_state[IN_FLIGHT] = claim is Claim.in_flight
             return
         token = _READS.set(reads := TurnSessions(self.sessions))
+        answered = False
         try:
             if activity.type == ActivityTypes.message:
                 await self._on_message(context)
@@ -95,6 +96,7 @@ class WaypointBot:
             ):
                 await self._on_install_change(context)
             await self.conversation_state.save_changes(context)
+            answered = True
         except Exception:
             if claim is Claim.first:
                 try:
@@ -107,9 +109,12 @@ class WaypointBot:
             raise
         finally:
             _READS.reset(token)
-            await reads.close()
-        if claim is Claim.first:
-            await finish_turn(self.sessions, activity)
+            try:
+                # First: a replica killed before this mark has its retry answered again.
+                if answered and claim is Claim.first:
+                    await finish_turn(self.sessions, activity)
+            finally:
+                await reads.close()
 
     async def _answer_store_down(self, context: TurnContext) -> None:
         """The store is out of reach: keep what the person submitted on a Retry card
