@@ -16,12 +16,12 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import event, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bench.digests import StatementLog
+from bench import digests
+from bench.digests import DigestSizes, StatementLog, listen_statements
 from bench.results import Figure, Results
 from bench.stores import STORES, StoreMissing, migrated_store
 from bench.synthetic import SyntheticTrust, generate_trust
@@ -41,17 +41,8 @@ SECTION = "dashboard"
 RUNS = 3
 
 
-@dataclass(frozen=True)
-class DashboardSizes:
-    # The statement count must not change between the first and the last.
-    schools: tuple[int, ...]
-    coaching_sessions: int = 1_500
-    concerns: int = 150
-    actions: int = 100
-
-
-FULL = DashboardSizes(schools=(50, 200))
-SMOKE = DashboardSizes(schools=(2, 4), coaching_sessions=20, concerns=5, actions=5)
+# The digests' volumes: both read the same synthetic history.
+FULL, SMOKE = digests.FULL, digests.SMOKE
 
 
 @dataclass
@@ -82,7 +73,7 @@ async def _floor(engine: AsyncEngine, trust_id: int) -> float:
         return time.perf_counter() - started
 
 
-async def read(store: str, work: Path, schools: int, sizes: DashboardSizes) -> Read:
+async def read(store: str, work: Path, schools: int, sizes: DigestSizes) -> Read:
     shape = TrustShape(
         schools=schools,
         coaching_sessions=sizes.coaching_sessions,
@@ -105,21 +96,15 @@ async def read(store: str, work: Path, schools: int, sizes: DashboardSizes) -> R
         log = StatementLog()
         shown = 0
         for run in range(RUNS + 1):
-            listening = run == RUNS
-
-            def before_cursor_execute(*args: Any) -> None:
-                log.statements.append(args[2])
-
-            if listening:
-                event.listen(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+            listener = listen_statements(engine, log) if run == RUNS else None
             try:
                 async with sessions() as session:
                     started = time.perf_counter()
                     dashboard = await dashboard_data(session, scope=scope, today=today)
                     timings.append(time.perf_counter() - started)
             finally:
-                if listening:
-                    event.remove(engine.sync_engine, "before_cursor_execute", before_cursor_execute)
+                if listener is not None:
+                    event.remove(engine.sync_engine, "before_cursor_execute", listener)
             shown = len(dashboard.schools)
     return Read(
         trust=trust,
@@ -174,7 +159,7 @@ def _figures(store: str, results: Results, small: Read, large: Read) -> None:
     )
 
 
-def run_dashboard(results: Results, work: Path, sizes: DashboardSizes) -> None:
+def run_dashboard(results: Results, work: Path, sizes: DigestSizes) -> None:
     for store in STORES:
         try:
             read_ = [

@@ -65,7 +65,7 @@ class Composed:
     largest_card_bytes: int
 
 
-def _listen(engine: AsyncEngine, log: StatementLog) -> Any:
+def listen_statements(engine: AsyncEngine, log: StatementLog) -> Any:
     def before_cursor_execute(
         conn: Any, cursor: Any, statement: str, params: Any, context: Any, executemany: bool
     ) -> None:
@@ -107,7 +107,7 @@ async def compose(store: str, work: Path, schools: int, sizes: DigestSizes) -> C
         await compose_week(sessions, trust_id=trust.trust_id, now=now - timedelta(days=7))
         floor = await _floor(engine, trust.trust_id)
         log = StatementLog()
-        listener = _listen(engine, log)
+        listener = listen_statements(engine, log)
         try:
             started = time.perf_counter()
             run = await compose_week(sessions, trust_id=trust.trust_id, now=now)
