@@ -23,7 +23,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.academic_calendar import QaSettings
+from storage.academic_calendar import QaSettings, Term
 from storage.frameworks import install_framework, load_preset
 from storage.models import (
     EITHER_SCOPE_ROLES,
@@ -127,6 +127,9 @@ class Actor:
     # The trust's own time zone: "today" for its schools is the day there.
     time_zone: str = "Europe/London"
     settings: TrustSettings = field(default_factory=TrustSettings)
+    # The term dates the trust has set, when this replica keeps them with the person
+    # (storage/directory_cache.py); None: whoever needs the terms reads them.
+    calendar: tuple[Term, ...] | None = None
 
     @property
     def roles(self) -> frozenset[Role]:

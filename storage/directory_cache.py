@@ -11,19 +11,29 @@ the next turn, on any replica, reads the person again.
 
 The version is read before the person, in the same transaction: the person is never
 older than the version it is kept under (at worst newer, which costs one more read).
+
+The trust's term dates are kept the same way, once per trust, and handed to each of
+its people (`Actor.calendar`): which term it is, and so a QA window or a review, is
+asked by the home card and the QA commands, and costs no statement while they hold.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from cachetools import LRUCache
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.academic_calendar import Term
 from storage.directory import SETTINGS_COLUMNS, Actor, KnownTrust, read_person, trust_settings
 from storage.models import Trust
+from storage.terms import stored_calendar
 
 # People remembered per process: a trust's staff, several trusts over.
 PEOPLE = 4096
+# Trusts whose term dates are remembered.
+CALENDARS = 256
 
 
 class DirectoryCache:
@@ -35,6 +45,7 @@ class DirectoryCache:
 
     def __init__(self, size: int = PEOPLE) -> None:
         self._people: LRUCache[tuple[int, str], tuple[int, Actor | None]] = LRUCache(size)
+        self._calendars: LRUCache[int, tuple[int, tuple[Term, ...]]] = LRUCache(CALENDARS)
 
     def get(self, trust_id: int, aad_object_id: str, version: int) -> tuple[Actor | None] | None:
         """The person kept at this version (in a 1-tuple); None when none is."""
@@ -45,6 +56,17 @@ class DirectoryCache:
 
     def keep(self, trust_id: int, aad_object_id: str, version: int, actor: Actor | None) -> None:
         self._people[(trust_id, aad_object_id)] = (version, actor)
+
+    async def calendar(
+        self, session: AsyncSession, trust_id: int, version: int
+    ) -> tuple[Term, ...]:
+        """The trust's term dates as of this version, read when not kept at it."""
+        kept = self._calendars.get(trust_id)
+        if kept is not None and kept[0] == version:
+            return kept[1]
+        calendar = await stored_calendar(session, trust_id=trust_id)
+        self._calendars[trust_id] = (version, calendar)
+        return calendar
 
 
 async def who_is_cached(
@@ -83,5 +105,7 @@ async def who_is_cached(
             settings=trust_settings(settings_values),
             aad_object_id=wanted,
         )
+        if person is not None:
+            person = replace(person, calendar=await cache.calendar(session, trust_id, version))
         cache.keep(trust_id, wanted, version, person)
     return person or known

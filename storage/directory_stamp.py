@@ -8,7 +8,7 @@ one, until it restarts. Rather than asking every writer (imports, each `waypoint
 command, the demo, role grants, and whatever comes next) to remember a bump, the
 session does it:
 
-- `before_flush`: any trust, school, person, role or subject the flush adds,
+- `before_flush`: any trust, school, person, role, subject or term date the flush adds,
   changes or deletes adds one to its trust's number, in one UPDATE run inside the
   flush's own transaction (so it commits, or rolls back, with the change).
 - `do_orm_execute`: a bulk INSERT, UPDATE or DELETE against those tables (the
@@ -31,12 +31,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, event, false, or_, select, true, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 
-from storage.models import Person, PersonRole, PersonSubject, School, Trust
+from storage.models import Person, PersonRole, PersonSubject, School, TermDate, Trust
 
 # Set on the stamp's own UPDATE, so the listener does not count it as a change.
 _STAMP = "waypoint_directory_stamp"
 DIRECTORY_TABLES = frozenset(
-    model.__tablename__ for model in (Trust, School, Person, PersonRole, PersonSubject)
+    model.__tablename__ for model in (Trust, School, Person, PersonRole, PersonSubject, TermDate)
 )
 
 
@@ -50,7 +50,7 @@ def _changed(session: Session) -> ColumnElement[bool] | None:
             # A new trust has no cached people yet.
             if item.id is not None and session.is_modified(item):
                 trusts.add(item.id)
-        elif isinstance(item, (School, Person)):
+        elif isinstance(item, (School, Person, TermDate)):
             if item.trust_id is None:
                 every = True
             else:

@@ -252,10 +252,14 @@ def reminder_term(terms: list[Term], today: date) -> Term | None:
 
 
 async def reviews_due(
-    session: AsyncSession, *, trust_id: int, today: date
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    today: date,
+    calendar: tuple[Term, ...] | None = None,
 ) -> DueThisTerm | NothingDue:
     """The schools to remind trust leads about today, or why there are none."""
-    terms = await terms_around(session, trust_id=trust_id, day=today)
+    terms = await terms_around(session, trust_id=trust_id, day=today, calendar=calendar)
     term = reminder_term(terms, today)
     if term is None:
         return NothingDue(

@@ -9,6 +9,7 @@ setting a trust's terms from a CSV file is storage.term_dates's.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import select
@@ -40,34 +41,71 @@ async def qa_settings(session: AsyncSession, *, trust_id: int) -> QaSettings:
     return QaSettings(weeks_before=row[0], weeks_after=row[1], reminder_days=row[2])
 
 
-async def terms_around(session: AsyncSession, *, trust_id: int, day: date) -> list[Term]:
-    """The terms of the academic years before, holding and after `day`.
-
-    The year before matters for last summer's window running into August; the
-    year after, for saying when the next window opens.
-    """
-    start = academic_year_of(day)
-    labels = [year_label(y) for y in (start - 1, start, start + 1)]
+async def stored_calendar(session: AsyncSession, *, trust_id: int) -> tuple[Term, ...]:
+    """Every term date the trust has set: what a replica keeps with the trust's people
+    while its directory version holds (storage/directory_cache.py), so that a turn
+    asking which term it is reads nothing. A trust sets a few terms a year."""
     rows = await session.scalars(
-        select(TermDate).where(TermDate.trust_id == trust_id, TermDate.academic_year.in_(labels))
+        select(TermDate)
+        .where(TermDate.trust_id == trust_id)
+        .order_by(TermDate.academic_year, TermDate.number)
     )
+    return tuple(_term(row) for row in rows)
+
+
+def _term(row: TermDate) -> Term:
+    return Term(row.academic_year, row.number, row.name, row.starts, row.ends)
+
+
+def _years_around(day: date) -> list[str]:
+    start = academic_year_of(day)
+    return [year_label(y) for y in (start - 1, start, start + 1)]
+
+
+def _with_defaults(labels: list[str], stored: Iterable[Term]) -> list[Term]:
+    """Each year's stored terms, or the default calendar's for a year with none set."""
     by_year: defaultdict[str, list[Term]] = defaultdict(list)
-    for row in rows:
-        by_year[row.academic_year].append(
-            Term(row.academic_year, row.number, row.name, row.starts, row.ends)
-        )
+    for term in stored:
+        by_year[term.academic_year].append(term)
     terms: list[Term] = []
     for label in labels:
         terms += by_year.get(label) or default_terms(year_start(label))
     return terms
 
 
+async def terms_around(
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    day: date,
+    calendar: tuple[Term, ...] | None = None,
+) -> list[Term]:
+    """The terms of the academic years before, holding and after `day`: from the
+    trust's `calendar` when the caller has it (`Actor.calendar`), else from the store.
+
+    The year before matters for last summer's window running into August; the
+    year after, for saying when the next window opens.
+    """
+    labels = _years_around(day)
+    if calendar is not None:
+        return _with_defaults(labels, calendar)
+    rows = await session.scalars(
+        select(TermDate).where(TermDate.trust_id == trust_id, TermDate.academic_year.in_(labels))
+    )
+    return _with_defaults(labels, (_term(row) for row in rows))
+
+
 async def qa_period(
-    session: AsyncSession, *, trust_id: int, today: date, settings: QaSettings | None = None
+    session: AsyncSession,
+    *,
+    trust_id: int,
+    today: date,
+    settings: QaSettings | None = None,
+    calendar: tuple[Term, ...] | None = None,
 ) -> QaPeriod:
     """Which term a QA summary submitted today belongs to, or why none does."""
     settings = settings or await qa_settings(session, trust_id=trust_id)
-    terms = await terms_around(session, trust_id=trust_id, day=today)
+    terms = await terms_around(session, trust_id=trust_id, day=today, calendar=calendar)
     return qa_period_on(qa_windows(terms, settings), today)
 
 

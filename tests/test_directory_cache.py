@@ -14,6 +14,7 @@ import asyncio
 import os
 import sys
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.engine import Sessions, create_engine, session_factory
 from storage.imports.schools import import_schools
 from storage.models import Person, PersonRole, School, Trust
+from storage.term_dates import set_terms
 from storage.terms import set_qa_settings
 from tests.support import (
     HEAD,
@@ -91,21 +93,9 @@ async def test_a_change_through_one_replica_or_process_is_honoured_on_the_next_t
             f"{PEOPLE_HEADER}\n{HEAD},hana@example.org,Hana Head,teacher,100001,\n",
             encoding="utf-8",
         )
-        url, schema = database_url
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "WAYPOINT_DATABASE_URL": cli_url(url, schema),
-        }
-        process = await asyncio.create_subprocess_exec(
-            *[WAYPOINT, "import", "people", str(people), "--tenant-id", TENANT],
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
+        said = await _waypoint(
+            database_url, tmp_path, "import", "people", str(people), "--tenant-id", TENANT
         )
-        said = (await process.communicate())[0].decode()
-        assert process.returncode == 0, said
         assert "1 updated" in said
         for world in (second, first):
             assert REFUSED in await _shown(world, COVERAGE)
@@ -137,7 +127,7 @@ async def test_a_change_through_one_replica_or_process_is_honoured_on_the_next_t
         assert "trust target: 60%" in await _shown(second, COVERAGE)
 
 
-async def test_the_second_turn_reads_only_the_trust_and_the_person_not_again(
+async def test_the_second_turn_reads_only_the_trust_not_the_person_or_its_terms_again(
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded = await seed_trust(sessions)
@@ -146,10 +136,68 @@ async def test_the_second_turn_reads_only_the_trust_and_the_person_not_again(
         first, _ = await meter.post(message("help", user=HEAD, expect_replies=True))
         again, answer = await meter.post(message("help", user=HEAD, expect_replies=True))
     assert "What I can do for you, Hana" in card_text(cards_in(answer)[0])
-    read_person = [s for s in first.statements if "FROM person WHERE" in s]
-    assert len(read_person) == 1
-    assert len(again.statements) == len(first.statements) - 1
-    assert not [s for s in again.statements if "FROM person WHERE" in s]
+    kept = ("FROM person WHERE", "FROM term_date")
+    for read in kept:
+        assert len([s for s in first.statements if read in s]) == 1, read
+    assert len(again.statements) == len(first.statements) - len(kept)
+    assert not [s for s in again.statements if any(read in s for read in kept)]
+
+
+# A day the default calendar has no QA window open (autumn's closed on 8 January,
+# spring's opens on 25 February) but a trust whose spring term ends on 4 March has.
+BETWEEN_WINDOWS = datetime(2027, 2, 10, 10, 0, tzinfo=UTC)
+EARLY_SPRING = """academic_year,term,starts,ends
+2026-27,Autumn term,2026-09-02,2026-12-18
+2026-27,Spring term,2027-01-04,2027-03-04
+2026-27,Summer term,2027-03-15,2027-07-20
+"""
+
+
+async def test_term_dates_set_by_another_process_are_honoured_on_the_next_turn(
+    engine: AsyncEngine,
+    second_engine: AsyncEngine,
+    sessions: Sessions,
+    database_url: tuple[str, str | None],
+    tmp_path: Path,
+) -> None:
+    """Which term it is comes from the replica's cached calendar: `waypoint terms set`
+    in another process opens the QA window on the replica's next turn."""
+    seeded = await seed_trust(sessions)
+    other_sessions = session_factory(second_engine)
+    async with serve(second_engine, other_sessions, seeded, now=BETWEEN_WINDOWS) as world:
+        closed = await _shown(world, "qa status")
+        assert "No term is open for QA summaries today" in closed
+        assert "opens on Thursday 25 February 2027" in closed
+
+        terms = tmp_path / "terms.csv"
+        terms.write_text(EARLY_SPRING, encoding="utf-8")
+        said = await _waypoint(
+            database_url, tmp_path, "terms", "set", str(terms), "--tenant-id", TENANT
+        )
+        assert "terms set for" in said
+        opened = await _shown(world, "qa status")
+        assert "The window for Spring term 2026-27 is open until" in opened
+
+
+async def _waypoint(database_url: tuple[str, str | None], home: Path, *args: str) -> str:
+    """`waypoint ARGS` in a process of its own, on the test's store."""
+    url, schema = database_url
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "WAYPOINT_DATABASE_URL": cli_url(url, schema),
+    }
+    process = await asyncio.create_subprocess_exec(
+        WAYPOINT,
+        *args,
+        cwd=home,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    said = (await process.communicate())[0].decode()
+    assert process.returncode == 0, said
+    return said
 
 
 async def _rename(sessions: Sessions, seeded: Seeded) -> None:
@@ -195,6 +243,11 @@ async def _trust_settings(sessions: Sessions, seeded: Seeded) -> None:
         )
 
 
+async def _set_terms(sessions: Sessions, seeded: Seeded) -> None:
+    async with sessions.begin() as session:
+        await set_terms(session, trust_id=seeded.trust_id, csv_text=EARLY_SPRING)
+
+
 WRITERS = [
     _rename,
     _remove_role,
@@ -202,6 +255,7 @@ WRITERS = [
     _bulk_delete_roles,
     _import_schools,
     _trust_settings,
+    _set_terms,
 ]
 
 
@@ -216,6 +270,6 @@ async def test_every_kind_of_directory_change_moves_only_its_trusts_version(
     assert callable(writer)
     await writer(sessions, seeded)
     assert await _version(sessions, seeded.trust_id) > before
-    if writer not in (_bulk_delete_roles, _import_schools):
+    if writer not in (_bulk_delete_roles, _import_schools, _set_terms):
         # A flushed change knows its trust; a bulk statement moves every trust's.
         assert await _version(sessions, other.trust_id) == other_before

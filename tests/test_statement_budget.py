@@ -27,26 +27,27 @@ from tests.support import HEAD, TEACHER, Served, cards_in, loopback_connector, m
 from tests.test_coaching import COACH, NOW, SETTINGS, World, seed_coaching
 
 # The turn's own work, (statements, transactions): it starts with one statement, its
-# trust's row with its directory version and settings, the person coming from this
-# replica's cache (storage/directory_cache.py); a read-only turn's reads all share
-# one read transaction (storage/engine.py `TurnSessions`). Issue 18 asks for at most
-# 3 statements in one read transaction: category and my actions; coaching coverage
-# (each school with its counts in one statement, then the strands); QA status (the
-# term's dates, then the schools, their subject leads and the term's summaries as
-# one UNION ALL, storage/qa_compliance.py). Help, a head's home card with its live
-# counts, runs 4 (storage/home.py): its single counts (overdue actions, teachers due
-# a session, open concerns) as scalar subqueries of one SELECT, its schools with
-# their counts and current category in one, and the term's dates for the QA row. A
-# coaching save is one write transaction of 6: who is asking, the coachee and the
-# strand checked, the session stored once, the coachee's chat looked up and the
-# notice queued (its verb says it writes, so the sender is identified inside it:
-# dialogs/registry.py `Verb.writes`, storage/engine.py `TurnSessions.writing`).
+# trust's row with its directory version and settings, the person and the trust's
+# term dates coming from this replica's cache (storage/directory_cache.py); a
+# read-only turn's reads all share one read transaction (storage/engine.py
+# `TurnSessions`). Issue 18 asks for at most 3 statements in one read transaction:
+# category and my actions; coaching coverage (each school with its counts in one
+# statement, then the strands); QA status (the schools, their subject leads and the
+# term's summaries as one UNION ALL, storage/qa_compliance.py; which term it is comes
+# from the cached calendar); help, a head's home card with its live counts
+# (storage/home.py): its single counts (overdue actions, teachers due a session, open
+# concerns) as scalar subqueries of one SELECT, then its schools with their counts
+# and current category in one. A coaching save is one write transaction of 6: who is
+# asking, the coachee and the strand checked, the session stored once, the coachee's
+# chat looked up and the notice queued (its verb says it writes, so the sender is
+# identified inside it: dialogs/registry.py `Verb.writes`, storage/engine.py
+# `TurnSessions.writing`).
 BUDGET: dict[str, tuple[int, int]] = {
     "category oakfield": (3, 1),
     "my actions": (3, 1),
-    "qa status": (3, 1),
+    "qa status": (2, 1),
     "coaching coverage": (3, 1),
-    "help": (4, 1),
+    "help": (3, 1),
     "coaching save": (6, 1),
 }
 # Counted apart from the turn's own work: every turn claims its activity first (an

@@ -177,7 +177,9 @@ class _Counts:
                 text += f", {late} with overdue actions"
             return text, False
         if key == "review":
-            due = await reviews_due(session, trust_id=trust_id, today=today)
+            due = await reviews_due(
+                session, trust_id=trust_id, today=today, calendar=actor.calendar
+            )
             if isinstance(due, DueThisTerm) and due.schools:
                 return f"{plural(len(due.schools), 'review')} due this term", True
             return "No standards reviews due now", False
@@ -208,7 +210,11 @@ class _Counts:
     async def _qa(self, key: str) -> tuple[str, bool]:
         actor, session = self.actor, self.session
         period = await qa_period(
-            session, trust_id=actor.trust_id, today=self.turn.today, settings=actor.settings.qa
+            session,
+            trust_id=actor.trust_id,
+            today=self.turn.today,
+            settings=actor.settings.qa,
+            calendar=actor.calendar,
         )
         if not isinstance(period, QaOpen):
             upcoming = period.next

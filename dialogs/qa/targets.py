@@ -52,6 +52,7 @@ async def today_period(session: AsyncSession, turn: Turn) -> QaPeriod:
         trust_id=turn.actor.trust_id,
         today=turn.today,
         settings=turn.actor.settings.qa,
+        calendar=turn.actor.calendar,
     )
 
 
