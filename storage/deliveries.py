@@ -10,11 +10,12 @@ whatever happens (storage/forms.py), so a turn run twice never stores twice.
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import and_, case, delete, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import ProcessedActivity
@@ -39,43 +40,53 @@ async def claim_delivery(
     conversation_id: str,
     activity_id: str,
 ) -> Claim:
-    """Claim the activity for this turn, or say why not."""
-    try:
-        async with sessions.begin() as session:
-            session.add(
-                ProcessedActivity(
-                    channel_id=channel_id,
-                    conversation_id=conversation_id,
-                    activity_id=activity_id,
-                )
-            )
-        return Claim.first
-    except IntegrityError:
-        pass
-    now = utcnow()
-    key = (
-        ProcessedActivity.channel_id == channel_id,
-        ProcessedActivity.conversation_id == conversation_id,
-        ProcessedActivity.activity_id == activity_id,
-    )
+    """Claim the activity for this turn, or say why not, in one statement.
+
+    The INSERT makes the claim, under a random token of this turn's; on a conflict
+    its UPDATE takes over a claim left unfinished past its lease (and puts this
+    turn's token on it) and leaves any other as it was. What it hands back decides:
+    a claim bearing this turn's token is this turn's (new or taken over), a finished
+    one was handled, any other is in flight. On PostgreSQL a second INSERT waits for
+    the first to commit and then updates the row it made, so of two replicas taking
+    over one stale claim the second sees the first's token; on SQLite writers take
+    turns on the file. A redelivery costs this one statement (issue 18: at most one).
+    """
+    token = secrets.token_hex(16)
+    received = ProcessedActivity.received_at
+    stale = and_(ProcessedActivity.finished_at.is_(None), received < utcnow() - CLAIM_LEASE)
     async with sessions.begin() as session:
-        # One statement decides between two replicas taking over the same stale claim.
-        taken = await session.scalar(
-            update(ProcessedActivity)
-            .where(
-                *key,
-                ProcessedActivity.finished_at.is_(None),
-                ProcessedActivity.received_at < now - CLAIM_LEASE,
-            )
-            .values(received_at=now)
-            .returning(ProcessedActivity.id)
+        conn = await session.connection()
+        insert = _insert(conn.dialect.name).values(
+            channel_id=channel_id,
+            conversation_id=conversation_id,
+            activity_id=activity_id,
+            received_at=utcnow(),
+            claim=token,
         )
-        if taken is not None:
-            return Claim.first
-        finished = await session.scalar(select(ProcessedActivity.finished_at).where(*key))
-    # A claim released (deleted) between the two statements: its turn failed, and the
-    # channel's next try will find no claim.
-    return Claim.handled if finished is not None else Claim.in_flight
+        taking_over = {
+            "received_at": case((stale, insert.excluded.received_at), else_=received),
+            "claim": case((stale, insert.excluded.claim), else_=ProcessedActivity.claim),
+        }
+        claim = insert.on_conflict_do_update(index_elements=_KEY, set_=taking_over).returning(
+            ProcessedActivity.claim, ProcessedActivity.finished_at
+        )
+        holder, finished = (await conn.execute(claim)).one()
+    if finished is not None:
+        return Claim.handled
+    return Claim.first if holder == token else Claim.in_flight
+
+
+# The unique key a claim conflicts on.
+_KEY = ("channel_id", "conversation_id", "activity_id")
+
+
+def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
+    # ON CONFLICT is spelled the same on both stores but lives in each dialect.
+    if dialect == "postgresql":
+        return postgresql.insert(ProcessedActivity)
+    if dialect == "sqlite":
+        return sqlite.insert(ProcessedActivity)
+    raise NotImplementedError(f"claims support SQLite and PostgreSQL, not {dialect}")
 
 
 async def finish_delivery(

@@ -3,13 +3,16 @@ lose it: its unfinished claim is taken over by the channel's retry after the lea
 
 from __future__ import annotations
 
-from datetime import timedelta
+import asyncio
+from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
 from storage.deliveries import CLAIM_LEASE, Claim, claim_delivery, finish_delivery
+from storage.engine import create_engine, session_factory
 from storage.models import ProcessedActivity
 from storage.models.base import utcnow
 from tests.support import card_text, message, seed_trust, serve_waypoint
@@ -18,10 +21,14 @@ SETTINGS = Settings(_env_file=None)
 KEY = {"channel_id": "msteams", "conversation_id": "a:chat", "activity_id": "act-1"}
 
 
-async def _claimed_ago(sessions: async_sessionmaker[AsyncSession], ago: timedelta) -> None:
-    """Every claim made `ago` before now."""
+async def _claimed_ago(
+    sessions: async_sessionmaker[AsyncSession], ago: timedelta, since: datetime | None = None
+) -> None:
+    """Every claim made `ago` before now (or before `since`)."""
     async with sessions.begin() as session:
-        await session.execute(update(ProcessedActivity).values(received_at=utcnow() - ago))
+        await session.execute(
+            update(ProcessedActivity).values(received_at=(since or utcnow()) - ago)
+        )
 
 
 async def test_a_claim_is_first_then_in_flight_then_handled_once_finished(
@@ -78,3 +85,34 @@ async def test_a_retry_of_an_activity_whose_replica_died_mid_turn_is_answered(
         assert again.status in (200, 201)
         body = await again.text()
         assert "All commands" not in body
+
+
+async def test_replicas_claiming_one_activity_at_once_get_one_first(
+    database_url: tuple[str, str | None],
+    sessions: async_sessionmaker[AsyncSession],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Of several replicas (engines of their own) claiming one activity at the same
+    moment, one answers it and the others hear it is in flight, whether the activity
+    is new or its claim was left stale by a replica that died; even when their clocks
+    read the same instant (the cluster run saw two replicas claim one redelivered
+    activity in the same microsecond, and both answered it)."""
+    same_instant = utcnow()
+    monkeypatch.setattr("storage.deliveries.utcnow", lambda: same_instant)
+    url, schema = database_url
+    others = [create_engine(url, schema=schema) for _ in range(3)]
+    replicas = [sessions, *(session_factory(engine) for engine in others)]
+    try:
+        for round_ in range(5):
+            key = {**KEY, "activity_id": f"at-once-{round_}"}
+            claims = await asyncio.gather(*(claim_delivery(r, **key) for r in replicas))
+            assert sorted(claims) == sorted([Claim.first] + [Claim.in_flight] * 3)
+            await _claimed_ago(sessions, CLAIM_LEASE + timedelta(seconds=1), since=same_instant)
+            claims = await asyncio.gather(*(claim_delivery(r, **key) for r in replicas))
+            assert sorted(claims) == sorted([Claim.first] + [Claim.in_flight] * 3)
+            await finish_delivery(replicas[round_ % 4], **key)
+            claims = await asyncio.gather(*(claim_delivery(r, **key) for r in replicas))
+            assert claims == [Claim.handled] * 4
+    finally:
+        for engine in others:
+            await engine.dispose()

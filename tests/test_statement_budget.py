@@ -50,15 +50,13 @@ BUDGET: dict[str, tuple[int, int]] = {
     "help": (3, 1),
     "coaching save": (6, 1),
 }
-# Counted apart from the turn's own work: every turn claims its activity first (an
-# INSERT, its own write transaction) and marks it finished last (an UPDATE, another).
-# storage/deliveries.py says why they cannot share the turn's transaction, and they
-# stay as they are: folding the claim into one statement answered 18 activities
-# twice under the cluster run (a906cc0). A redelivery costs the claim's bookkeeping:
-# the INSERT that meets the claim, the take-over UPDATE that finds it not stale,
-# and the read of whether it finished.
+# Counted apart from the turn's own work: every turn claims its activity first (one
+# INSERT … ON CONFLICT, its own write transaction) and marks it finished last (an
+# UPDATE, another); storage/deliveries.py says why they cannot share the turn's
+# transaction. A redelivery costs the claim's one statement, which finds the
+# activity finished.
 BOOKKEEPING = (2, 2)
-REDELIVERY = (3, 2)
+REDELIVERY = (1, 1)
 # What each turn's answer shows first, so a cheaper turn is still the same turn.
 SHOWS = {
     "category oakfield": "Oakfield Primary has no category yet",

@@ -64,3 +64,6 @@ class ProcessedActivity(Base):
     # Set when the turn is done; an unfinished claim past its lease was left by a
     # replica that died mid-turn, and the channel's retry takes it over.
     finished_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Who holds the claim: a random token per claim (storage/deliveries.py), since two
+    # replicas may read the same instant from their clocks.
+    claim: Mapped[str | None] = mapped_column(String(32), default=None)
