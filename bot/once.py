@@ -30,16 +30,17 @@ def _key(activity: Activity) -> dict[str, str]:
     }
 
 
-async def claim_turn(sessions: Sessions, activity: Activity) -> Claim | None:
-    """None: not deduplicated (an invoke, or an activity without an id)."""
+async def claim_turn(sessions: Sessions, activity: Activity, token: str) -> Claim | None:
+    """None: not deduplicated (an invoke, or an activity without an id). `token`
+    names this turn's claim (`storage.deliveries.claim_token`)."""
     if activity.type == ActivityTypes.invoke or not activity.id:
         return None
-    return await claim_delivery(sessions, **_key(activity))
+    return await claim_delivery(sessions, **_key(activity), token=token)
 
 
-async def finish_turn(sessions: Sessions, activity: Activity) -> None:
-    await finish_delivery(sessions, **_key(activity))
+async def finish_turn(sessions: Sessions, activity: Activity, token: str) -> None:
+    await finish_delivery(sessions, **_key(activity), token=token)
 
 
-async def release_turn(sessions: Sessions, activity: Activity) -> None:
-    await release_delivery(sessions, **_key(activity))
+async def release_turn(sessions: Sessions, activity: Activity, token: str) -> None:
+    await release_delivery(sessions, **_key(activity), token=token)

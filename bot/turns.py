@@ -30,7 +30,7 @@ from dialogs.roles import ROLE_LABELS
 from dialogs.turn import DashboardLinks, Handler, Reply, Turn
 from storage.audit import record_refusal
 from storage.conversations import remove_reference, save_reference
-from storage.deliveries import Claim
+from storage.deliveries import Claim, claim_token
 from storage.directory import Actor
 from storage.directory_cache import DirectoryCache
 from storage.engine import Sessions, TurnSessions, store_unavailable
@@ -77,7 +77,8 @@ class WaypointBot:
 
     async def _handle_once(self, context: TurnContext) -> None:
         activity = context.activity
-        claim = await claim_turn(self.sessions, activity)
+        mine = claim_token()
+        claim = await claim_turn(self.sessions, activity, mine)
         if claim is Claim.handled or claim is Claim.in_flight:
             mark_turn(Outcome.redelivered)
             # Being answered elsewhere: the adapter answers 503 so the channel retries.
@@ -100,7 +101,7 @@ class WaypointBot:
         except Exception:
             if claim is Claim.first:
                 try:
-                    await release_turn(self.sessions, activity)
+                    await release_turn(self.sessions, activity, mine)
                 except Exception as error:
                     # With the store gone the claim can't be released; the Retry
                     # card (a new activity) is the way back.
@@ -112,7 +113,7 @@ class WaypointBot:
             try:
                 # First: a replica killed before this mark has its retry answered again.
                 if answered and claim is Claim.first:
-                    await finish_turn(self.sessions, activity)
+                    await finish_turn(self.sessions, activity, mine)
             finally:
                 await reads.close()
 

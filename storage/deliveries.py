@@ -39,10 +39,11 @@ async def claim_delivery(
     channel_id: str,
     conversation_id: str,
     activity_id: str,
+    token: str,
 ) -> Claim:
     """Claim the activity for this turn, or say why not, in one statement.
 
-    The INSERT makes the claim, under a random token of this turn's; on a conflict
+    The INSERT makes the claim, under this turn's own random token (`claim_token`); on a conflict
     its UPDATE takes over a claim left unfinished past its lease (and puts this
     turn's token on it) and leaves any other as it was. What it hands back decides:
     a claim bearing this turn's token is this turn's (new or taken over), a finished
@@ -51,7 +52,6 @@ async def claim_delivery(
     over one stale claim the second sees the first's token; on SQLite writers take
     turns on the file. A redelivery costs this one statement (issue 18: at most one).
     """
-    token = secrets.token_hex(16)
     received = ProcessedActivity.received_at
     stale = and_(ProcessedActivity.finished_at.is_(None), received < utcnow() - CLAIM_LEASE)
     async with sessions.begin() as session:
@@ -80,6 +80,12 @@ async def claim_delivery(
 _KEY = ("channel_id", "conversation_id", "activity_id")
 
 
+def claim_token() -> str:
+    """A turn's own name for its claim: two replicas may read the same instant from
+    their clocks (the cluster run saw it), never the same 128 random bits."""
+    return secrets.token_hex(16)
+
+
 def _insert(dialect: str) -> postgresql.Insert | sqlite.Insert:
     # ON CONFLICT is spelled the same on both stores but lives in each dialect.
     if dialect == "postgresql":
@@ -95,8 +101,11 @@ async def finish_delivery(
     channel_id: str,
     conversation_id: str,
     activity_id: str,
+    token: str,
 ) -> None:
-    """The turn is done: a later delivery of this activity is a redelivery."""
+    """The turn is done: a later delivery of this activity is a redelivery. Only
+    while the claim is still this turn's: one taken over past its lease belongs to
+    the turn answering it now."""
     async with sessions.begin() as session:
         await session.execute(
             update(ProcessedActivity)
@@ -104,6 +113,7 @@ async def finish_delivery(
                 ProcessedActivity.channel_id == channel_id,
                 ProcessedActivity.conversation_id == conversation_id,
                 ProcessedActivity.activity_id == activity_id,
+                ProcessedActivity.claim == token,
             )
             .values(finished_at=utcnow())
         )
@@ -115,14 +125,18 @@ async def release_delivery(
     channel_id: str,
     conversation_id: str,
     activity_id: str,
+    token: str,
 ) -> None:
-    """Give up a claim whose turn failed, so the channel's retry is handled."""
+    """Give up a claim whose turn failed, so the channel's retry is handled; not one
+    another turn has taken over meanwhile (a hung turn failing late must not free
+    the activity while that turn answers it)."""
     async with sessions.begin() as session:
         await session.execute(
             delete(ProcessedActivity).where(
                 ProcessedActivity.channel_id == channel_id,
                 ProcessedActivity.conversation_id == conversation_id,
                 ProcessedActivity.activity_id == activity_id,
+                ProcessedActivity.claim == token,
             )
         )
 

@@ -11,7 +11,14 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.settings import Settings
-from storage.deliveries import CLAIM_LEASE, Claim, claim_delivery, finish_delivery
+from storage.deliveries import (
+    CLAIM_LEASE,
+    Claim,
+    claim_delivery,
+    claim_token,
+    finish_delivery,
+    release_delivery,
+)
 from storage.engine import create_engine, session_factory
 from storage.models import ProcessedActivity
 from storage.models.base import utcnow
@@ -31,28 +38,51 @@ async def _claimed_ago(
         )
 
 
+async def _claim(sessions: async_sessionmaker[AsyncSession], token: str | None = None) -> Claim:
+    """A turn's claim of KEY, under a token of its own unless given one."""
+    return await claim_delivery(sessions, **KEY, token=token or claim_token())
+
+
 async def test_a_claim_is_first_then_in_flight_then_handled_once_finished(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    assert await claim_delivery(sessions, **KEY) is Claim.first
-    assert await claim_delivery(sessions, **KEY) is Claim.in_flight
-    await finish_delivery(sessions, **KEY)
-    assert await claim_delivery(sessions, **KEY) is Claim.handled
+    mine = claim_token()
+    assert await _claim(sessions, mine) is Claim.first
+    assert await _claim(sessions) is Claim.in_flight
+    await finish_delivery(sessions, **KEY, token=mine)
+    assert await _claim(sessions) is Claim.handled
     # A finished activity stays handled however old its claim.
     await _claimed_ago(sessions, CLAIM_LEASE * 2)
-    assert await claim_delivery(sessions, **KEY) is Claim.handled
+    assert await _claim(sessions) is Claim.handled
 
 
 async def test_an_unfinished_claim_past_its_lease_is_taken_over_once(
     sessions: async_sessionmaker[AsyncSession],
 ) -> None:
-    assert await claim_delivery(sessions, **KEY) is Claim.first
+    assert await _claim(sessions) is Claim.first
     await _claimed_ago(sessions, CLAIM_LEASE - timedelta(seconds=2))
-    assert await claim_delivery(sessions, **KEY) is Claim.in_flight
+    assert await _claim(sessions) is Claim.in_flight
     await _claimed_ago(sessions, CLAIM_LEASE + timedelta(seconds=1))
     # The replica that claimed it is gone: the retry takes it over, and only one retry.
-    assert await claim_delivery(sessions, **KEY) is Claim.first
-    assert await claim_delivery(sessions, **KEY) is Claim.in_flight
+    assert await _claim(sessions) is Claim.first
+    assert await _claim(sessions) is Claim.in_flight
+
+
+async def test_a_hung_turn_ending_late_leaves_the_claim_of_the_turn_that_took_it_over(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    hung, retry = claim_token(), claim_token()
+    assert await _claim(sessions, hung) is Claim.first
+    await _claimed_ago(sessions, CLAIM_LEASE + timedelta(seconds=1))
+    assert await _claim(sessions, retry) is Claim.first
+    # The hung turn fails at last: the retry's claim stays, so a third delivery waits.
+    await release_delivery(sessions, **KEY, token=hung)
+    assert await _claim(sessions) is Claim.in_flight
+    # Or it finishes at last: the activity is not handled until the retry's turn is.
+    await finish_delivery(sessions, **KEY, token=hung)
+    assert await _claim(sessions) is Claim.in_flight
+    await finish_delivery(sessions, **KEY, token=retry)
+    assert await _claim(sessions) is Claim.handled
 
 
 async def test_a_retry_of_an_activity_whose_replica_died_mid_turn_is_answered(
@@ -66,7 +96,7 @@ async def test_a_retry_of_an_activity_whose_replica_died_mid_turn_is_answered(
         "conversation_id": activity["conversation"]["id"],
         "activity_id": activity["id"],
     }
-    assert await claim_delivery(sessions, **left) is Claim.first
+    assert await claim_delivery(sessions, **left, token=claim_token()) is Claim.first
     async with serve_waypoint(engine, SETTINGS) as (client, _):
         # Within the lease the activity may still be answered there: try again shortly.
         busy = await client.post("/api/messages", json=activity)
@@ -87,6 +117,19 @@ async def test_a_retry_of_an_activity_whose_replica_died_mid_turn_is_answered(
         assert "All commands" not in body
 
 
+async def _at_once(
+    replicas: list[async_sessionmaker[AsyncSession]],
+    key: dict[str, str],
+    tokens: list[str] | None = None,
+) -> list[Claim]:
+    tokens = tokens or [claim_token() for _ in replicas]
+    return list(
+        await asyncio.gather(
+            *(claim_delivery(r, **key, token=t) for r, t in zip(replicas, tokens, strict=True))
+        )
+    )
+
+
 async def test_replicas_claiming_one_activity_at_once_get_one_first(
     database_url: tuple[str, str | None],
     sessions: async_sessionmaker[AsyncSession],
@@ -105,14 +148,15 @@ async def test_replicas_claiming_one_activity_at_once_get_one_first(
     try:
         for round_ in range(5):
             key = {**KEY, "activity_id": f"at-once-{round_}"}
-            claims = await asyncio.gather(*(claim_delivery(r, **key) for r in replicas))
+            claims = await _at_once(replicas, key)
             assert sorted(claims) == sorted([Claim.first] + [Claim.in_flight] * 3)
             await _claimed_ago(sessions, CLAIM_LEASE + timedelta(seconds=1), since=same_instant)
-            claims = await asyncio.gather(*(claim_delivery(r, **key) for r in replicas))
+            tokens = [claim_token() for _ in replicas]
+            claims = await _at_once(replicas, key, tokens)
             assert sorted(claims) == sorted([Claim.first] + [Claim.in_flight] * 3)
-            await finish_delivery(replicas[round_ % 4], **key)
-            claims = await asyncio.gather(*(claim_delivery(r, **key) for r in replicas))
-            assert claims == [Claim.handled] * 4
+            winner = claims.index(Claim.first)
+            await finish_delivery(replicas[winner], **key, token=tokens[winner])
+            assert await _at_once(replicas, key) == [Claim.handled] * 4
     finally:
         for engine in others:
             await engine.dispose()
