@@ -131,8 +131,9 @@ async def test_the_second_turn_reads_only_the_trust_not_the_person_or_its_terms_
     engine: AsyncEngine, sessions: Sessions
 ) -> None:
     seeded = await seed_trust(sessions)
+    meter = Meter(engine)
     async with serve(engine, sessions, seeded) as world:
-        meter = Meter(engine, world)
+        meter.world = world
         first, _ = await meter.post(message("help", user=HEAD, expect_replies=True))
         again, answer = await meter.post(message("help", user=HEAD, expect_replies=True))
     assert "What I can do for you, Hana" in card_text(cards_in(answer)[0])

@@ -81,12 +81,21 @@ class Counted:
 
 @dataclass
 class Meter:
-    """Counts what the turn's own task runs on the engine."""
+    """Counts what the turn's own task runs on the engine. Made before the app is
+    served (then given its `world`): its listeners are added once, before the sender
+    runs, since adding one while the sender's transaction was running its `begin`
+    listeners broke that transaction ("deque mutated during iteration"). Only the
+    turn's task is counted, so they may stay for the engine's (the test's) life."""
 
     engine: AsyncEngine
-    world: Served
+    world: Served | None = None
     turn_task: asyncio.Task[Any] | None = None
     counted: Counted = field(default_factory=Counted)
+
+    def __post_init__(self) -> None:
+        sync = self.engine.sync_engine
+        event.listen(sync, "before_cursor_execute", self._statement)
+        event.listen(sync, "begin", self._begin)
 
     def _mine(self) -> bool:
         try:
@@ -104,6 +113,7 @@ class Meter:
             self.counted.transactions += 1
 
     async def post(self, body: dict[str, Any]) -> tuple[Counted, list[dict[str, Any]]]:
+        assert self.world is not None, "serve the app, then give the meter its world"
         bot = self.world.waypoint.bot
         on_turn = bot.on_turn
 
@@ -112,24 +122,21 @@ class Meter:
             await on_turn(context)
 
         self.counted = Counted()
-        sync = self.engine.sync_engine
         bot.on_turn = marked  # type: ignore[method-assign]
-        event.listen(sync, "before_cursor_execute", self._statement)
-        event.listen(sync, "begin", self._begin)
         try:
             response = await self.world.post(body)
             assert response.status == 200, await response.text()
             answer = await response.json() if response.content_length else {}
         finally:
-            event.remove(sync, "before_cursor_execute", self._statement)
-            event.remove(sync, "begin", self._begin)
             bot.on_turn = on_turn  # type: ignore[method-assign]
+            self.turn_task = None
         return self.counted, list(answer.get("activities", []))
 
 
 @pytest.fixture
 async def meter(engine: AsyncEngine, sessions: Sessions) -> AsyncIterator[Meter]:
     seeded, strands = await seed_coaching(sessions)
+    meter = Meter(engine)
     async with (
         loopback_connector() as connector,
         serve(
@@ -138,7 +145,7 @@ async def meter(engine: AsyncEngine, sessions: Sessions) -> AsyncIterator[Meter]
     ):
         # Tom has a chat, so the coaching save queues his notice.
         await world.install_chat(TEACHER, connector.url)
-        meter = Meter(engine, world)
+        meter.world = world
         # A replica that has served someone once keeps who they are while their
         # trust's directory stands still (storage/directory_cache.py): the budgets
         # are a running replica's, and the first turn's extra statement (reading the
