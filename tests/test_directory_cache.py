@@ -155,7 +155,6 @@ EARLY_SPRING = """academic_year,term,starts,ends
 
 
 async def test_term_dates_set_by_another_process_are_honoured_on_the_next_turn(
-    engine: AsyncEngine,
     second_engine: AsyncEngine,
     sessions: Sessions,
     database_url: tuple[str, str | None],
