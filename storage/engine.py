@@ -16,6 +16,8 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from storage import sqlite_inline
+
 T = TypeVar("T")
 
 
@@ -59,13 +61,22 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
         database = make_url(full).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+        async def connect() -> sqlite_inline.InlineConnection:
+            # The file and options the URL names, as the dialect would open them.
+            args, kwargs = engine.dialect.create_connect_args(engine.url)
+            return await sqlite_inline.connect(
+                *args, **{**kwargs, "isolation_level": None, "timeout": 30}
+            )
+
         engine = create_async_engine(
             full,
             echo=echo,
             # A failed statement's error (and its logged traceback) would otherwise
             # carry its bound values: pupil references and text typed on a form.
             hide_parameters=True,
-            connect_args={"isolation_level": None, "timeout": 30},
+            # aiosqlite's connection, able to run a turn's reads on the loop's thread.
+            async_creator=connect,
         )
         _configure_sqlite(engine)
         # aiosqlite logs every statement with its parameters at DEBUG, which would put
@@ -109,8 +120,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    sqlite_inline.listen(engine)
+
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        sqlite_inline.switch_for_transaction(conn)
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
         else:
@@ -135,11 +149,18 @@ class Sessions(async_sessionmaker[AsyncSession]):
     def __init__(self, engine: AsyncEngine) -> None:
         self.writer = engine
         self._writer_lock: asyncio.Lock | None = None
-        reader = engine
+        reader = self._turn_reader = engine
         if engine.dialect.name == "sqlite":
             reader = engine.execution_options(**{READ_ONLY: True})
+            self._turn_reader = reader.execution_options(**{sqlite_inline.INLINE: True})
             self._writer_lock = asyncio.Lock()
         super().__init__(reader, expire_on_commit=False)
+
+    def turn_read(self) -> AsyncSession:
+        """A session to read in, as `sessions()`, whose statements run on the event
+        loop's thread on SQLite (storage/sqlite_inline.py): for a turn's shared read,
+        short lookups, never a long report."""
+        return self(bind=self._turn_reader)
 
     def begin(self) -> AbstractAsyncContextManager[AsyncSession]:  # type: ignore[override]
         return self._writing()
@@ -225,7 +246,7 @@ class TurnSessions:
                 yield writer
             return
         if self._held is None:
-            self._held = self._sessions()
+            self._held = self._sessions.turn_read()
         try:
             yield self._held
         except BaseException:
