@@ -61,22 +61,21 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
         database = make_url(full).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-
-        async def connect() -> sqlite_inline.InlineConnection:
-            # The file and options the URL names, as the dialect would open them.
-            args, kwargs = engine.dialect.create_connect_args(engine.url)
-            return await sqlite_inline.connect(
-                *args, **{**kwargs, "isolation_level": None, "timeout": 30}
-            )
-
         engine = create_async_engine(
             full,
             echo=echo,
             # A failed statement's error (and its logged traceback) would otherwise
             # carry its bound values: pupil references and text typed on a form.
             hide_parameters=True,
-            # aiosqlite's connection, able to run a turn's reads on the loop's thread.
-            async_creator=connect,
+            connect_args={
+                "isolation_level": None,
+                "timeout": 30,
+                # The aiosqlite connection that can run a turn's reads on the loop's
+                # thread, opened by the dialect with the URL's file and these options:
+                # `async_creator_fn` is what `async_creator` passes, but that would
+                # skip the URL and the `do_connect` event.
+                "async_creator_fn": sqlite_inline.connect,
+            },
         )
         _configure_sqlite(engine)
         # aiosqlite logs every statement with its parameters at DEBUG, which would put
