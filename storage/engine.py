@@ -203,6 +203,8 @@ class TurnSessions:
     snapshot on SQLite) and sees it; a read that raises closes it too, so nothing
     reads on in a failed transaction. The turn closes it when it ends (`close`).
     Reads still change nothing that is kept: the shared session is never committed.
+    On SQLite the shared read runs on the event loop's thread (`Sessions.turn_read`,
+    storage/sqlite_inline.py); the turn's writes, and `writing()`, keep aiosqlite's.
     """
 
     def __init__(self, sessions: Sessions) -> None:
