@@ -16,6 +16,8 @@ from sqlalchemy.exc import TimeoutError as SATimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.ext.asyncio import AsyncSession as AsyncSession
 
+from storage import sqlite_inline
+
 T = TypeVar("T")
 
 
@@ -65,7 +67,15 @@ def create_engine(url: str, *, schema: str | None = None, echo: bool = False) ->
             # A failed statement's error (and its logged traceback) would otherwise
             # carry its bound values: pupil references and text typed on a form.
             hide_parameters=True,
-            connect_args={"isolation_level": None, "timeout": 30},
+            connect_args={
+                "isolation_level": None,
+                "timeout": 30,
+                # The aiosqlite connection that can run a turn's reads on the loop's
+                # thread, opened by the dialect with the URL's file and these options:
+                # `async_creator_fn` is what `async_creator` passes, but that would
+                # skip the URL and the `do_connect` event.
+                "async_creator_fn": sqlite_inline.connect,
+            },
         )
         _configure_sqlite(engine)
         # aiosqlite logs every statement with its parameters at DEBUG, which would put
@@ -109,8 +119,11 @@ def _configure_sqlite(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
+    sqlite_inline.listen(engine)
+
     @event.listens_for(sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
+        sqlite_inline.switch_for_transaction(conn)
         if conn.get_execution_options().get(READ_ONLY):
             conn.exec_driver_sql("BEGIN")
         else:
@@ -135,11 +148,18 @@ class Sessions(async_sessionmaker[AsyncSession]):
     def __init__(self, engine: AsyncEngine) -> None:
         self.writer = engine
         self._writer_lock: asyncio.Lock | None = None
-        reader = engine
+        reader = self._turn_reader = engine
         if engine.dialect.name == "sqlite":
             reader = engine.execution_options(**{READ_ONLY: True})
+            self._turn_reader = reader.execution_options(**{sqlite_inline.INLINE: True})
             self._writer_lock = asyncio.Lock()
         super().__init__(reader, expire_on_commit=False)
+
+    def turn_read(self) -> AsyncSession:
+        """A session to read in, as `sessions()`, whose statements run on the event
+        loop's thread on SQLite (storage/sqlite_inline.py): for a turn's shared read,
+        short lookups, never a long report."""
+        return self(bind=self._turn_reader)
 
     def begin(self) -> AbstractAsyncContextManager[AsyncSession]:  # type: ignore[override]
         return self._writing()
@@ -183,6 +203,8 @@ class TurnSessions:
     snapshot on SQLite) and sees it; a read that raises closes it too, so nothing
     reads on in a failed transaction. The turn closes it when it ends (`close`).
     Reads still change nothing that is kept: the shared session is never committed.
+    On SQLite the shared read runs on the event loop's thread (`Sessions.turn_read`,
+    storage/sqlite_inline.py); the turn's writes, and `writing()`, keep aiosqlite's.
     """
 
     def __init__(self, sessions: Sessions) -> None:
@@ -225,7 +247,7 @@ class TurnSessions:
                 yield writer
             return
         if self._held is None:
-            self._held = self._sessions()
+            self._held = self._sessions.turn_read()
         try:
             yield self._held
         except BaseException:
