@@ -6,6 +6,7 @@ botbuilder types stop at this module.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager, nullcontext
@@ -110,12 +111,16 @@ class WaypointBot:
             raise
         finally:
             _READS.reset(token)
+            # The mark as soon as it can be (a replica killed before it has its retry
+            # answered again), while the read gives its connection back: the mark
+            # needs one of its own, and waiting for it before giving this one back
+            # deadlocked a busy pool (every connection held by a turn's read).
+            closing = asyncio.ensure_future(reads.close())
             try:
-                # First: a replica killed before this mark has its retry answered again.
                 if answered and claim is Claim.first:
                     await finish_turn(self.sessions, activity, mine)
             finally:
-                await reads.close()
+                await closing
 
     async def _answer_store_down(self, context: TurnContext) -> None:
         """The store is out of reach: keep what the person submitted on a Retry card

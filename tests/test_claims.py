@@ -160,3 +160,25 @@ async def test_replicas_claiming_one_activity_at_once_get_one_first(
     finally:
         for engine in others:
             await engine.dispose()
+
+
+async def test_more_turns_at_once_than_the_pool_has_connections_are_all_answered(
+    engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+) -> None:
+    """Each turn holds a pooled connection for its reads and needs another to mark its
+    claim finished: with every connection held by a turn's read, they waited for each
+    other until the pool timed out (the bench's 16 connections on SQLite's 15)."""
+    await seed_trust(sessions)
+    # More than either store's pool holds (storage/engine.py: SQLite's default 5 + 10
+    # overflow, PostgreSQL's 10 + 10).
+    at_once = 30
+    async with serve_waypoint(engine, SETTINGS) as (client, _):
+
+        async def turn() -> int:
+            response = await client.post("/api/messages", json=message("help", expect_replies=True))
+            await response.read()
+            return response.status
+
+        async with asyncio.timeout(20):
+            statuses = await asyncio.gather(*(turn() for _ in range(at_once)))
+    assert statuses == [200] * at_once
