@@ -11,7 +11,7 @@ from __future__ import annotations
 from botbuilder.schema import Activity, ActivityTypes
 
 from storage.deliveries import Claim, claim_delivery, finish_delivery, release_delivery
-from storage.engine import Sessions
+from storage.engine import Sessions, store_unavailable
 
 # Set in the turn state when the activity is being answered elsewhere.
 IN_FLIGHT = "waypoint.in_flight"
@@ -43,4 +43,11 @@ async def finish_turn(sessions: Sessions, activity: Activity, token: str) -> Non
 
 
 async def release_turn(sessions: Sessions, activity: Activity, token: str) -> None:
-    await release_delivery(sessions, **_key(activity), token=token)
+    """Give up the claim of a turn that failed, so the channel's retry is answered."""
+    try:
+        await release_delivery(sessions, **_key(activity), token=token)
+    except Exception as error:
+        # With the store gone the claim can't be released; the Retry card (a new
+        # activity) is the way back.
+        if not store_unavailable(error):
+            raise

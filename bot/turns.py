@@ -101,13 +101,7 @@ class WaypointBot:
             answered = True
         except Exception:
             if claim is Claim.first:
-                try:
-                    await release_turn(self.sessions, activity, mine)
-                except Exception as error:
-                    # With the store gone the claim can't be released; the Retry
-                    # card (a new activity) is the way back.
-                    if not store_unavailable(error):
-                        raise
+                await release_turn(self.sessions, activity, mine)
             raise
         finally:
             _READS.reset(token)
